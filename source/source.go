@@ -1,0 +1,38 @@
+package source
+
+import (
+	"context"
+	"errors"
+)
+
+// Snapshot is the config repo at one revision, checked out on local disk.
+type Snapshot struct {
+	// Revision names the content: a full git commit SHA for git sources,
+	// "sha256:<hex>" of the files for a local directory.
+	Revision string
+	// Dir is the root of the repo at Revision. Placement paths are relative
+	// to it. Dir stays valid until the next Fetch of the same Source.
+	Dir string
+	// Path is the sub-directory (--path) below Dir holding the mcp
+	// documents, "" or "." for the whole repo. It never leaves Dir.
+	Path string
+}
+
+// Source yields Snapshots of the config repo.
+type Source interface {
+	// Fetch returns the current snapshot. changed reports whether its
+	// revision differs from the one the previous Fetch returned (always
+	// true on the first call).
+	Fetch(ctx context.Context) (snap Snapshot, changed bool, err error)
+}
+
+// Sentinel errors a caller can act on; each is wrapped with the URL, branch
+// or file it is about.
+var (
+	// ErrAuthentication: the git server refused the credentials.
+	ErrAuthentication = errors.New("authentication failed")
+	// ErrBranchNotFound: the branch or ref does not exist on the remote.
+	ErrBranchNotFound = errors.New("not found")
+	// ErrUnknownHostKey: the SSH host key is not in known_hosts.
+	ErrUnknownHostKey = errors.New("host key not in known_hosts")
+)
