@@ -1,0 +1,51 @@
+// Package object holds what several packages share about Kubernetes
+// objects: the key that identifies one object on a cluster.
+//
+//	k := object.KeyOf(u) // {Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"}
+//	fmt.Println(k)       // apps/Deployment web/web
+package object
+
+import (
+	"cmp"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Key identifies one object on one cluster. The API version is not part of
+// it: apps/v1 and apps/v1beta1 Deployments of one name are the same object.
+type Key struct {
+	Group     string
+	Kind      string
+	Namespace string // "" for cluster-scoped objects
+	Name      string
+}
+
+// KeyOf returns the key of u.
+func KeyOf(u *unstructured.Unstructured) Key {
+	gvk := u.GroupVersionKind()
+	return Key{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+}
+
+// String is the short form used in messages: "apps/Deployment web/web",
+// "Namespace web" (the core group and an empty namespace are left out).
+func (k Key) String() string {
+	s := k.Kind
+	if k.Group != "" {
+		s = k.Group + "/" + s
+	}
+	if k.Namespace != "" {
+		return s + " " + k.Namespace + "/" + k.Name
+	}
+	return s + " " + k.Name
+}
+
+// Compare orders keys by group, kind, namespace and name; it gives the
+// stable order of printed plans and rendered streams.
+func Compare(a, b Key) int {
+	return cmp.Or(
+		cmp.Compare(a.Group, b.Group),
+		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.Namespace, b.Namespace),
+		cmp.Compare(a.Name, b.Name),
+	)
+}
