@@ -26,6 +26,24 @@ type Source interface {
 	Fetch(ctx context.Context) (snap Snapshot, changed bool, err error)
 }
 
+// Watcher is implemented by sources that notice changes themselves (a local
+// directory), so that a daemon reconciles on change instead of polling.
+type Watcher interface {
+	// Watch sends on the returned channel after each burst of changes; a
+	// burst is reported once. The channel is closed when ctx is done.
+	Watch(ctx context.Context) (<-chan struct{}, error)
+}
+
+// RefSnapshotter is implemented by sources that can also show the repo at
+// another git ref, for an offline diff of a pull request (mcp diff --against).
+type RefSnapshotter interface {
+	// SnapshotAt returns the repo at ref (a branch, remote branch, tag or
+	// commit) in a directory of its own; Path is the same sub-directory as
+	// the Source's. cleanup removes that directory; it is never nil when
+	// err is nil.
+	SnapshotAt(ctx context.Context, ref string) (snap Snapshot, cleanup func(), err error)
+}
+
 // Sentinel errors a caller can act on; each is wrapped with the URL, branch
 // or file it is about.
 var (
