@@ -1,0 +1,87 @@
+package diff
+
+import (
+	"encoding/json"
+	"io"
+)
+
+// The JSON schema written by WriteJSON. Field names are part of mcp's
+// contract with scripts: add fields, never rename or remove them.
+//
+//	{"clusters": [{
+//	  "name": "aws-eu-prod",
+//	  "error": "...",                      // only when the plan failed
+//	  "changes": [{                        // unchanged objects are left out
+//	    "action": "update",                // create | update | delete
+//	    "group": "apps", "kind": "Deployment", "namespace": "web", "name": "web",
+//	    "file": "apps/web/deploy.yaml",    // when known
+//	    "placement": "web",                // when known
+//	    "fields": [{"path": "spec.replicas", "old": 2, "new": 3},
+//	               {"path": "data.password", "sensitive": true}]
+//	  }],
+//	  "summary": {"create": 0, "update": 1, "delete": 0, "unchanged": 4}
+//	}]}
+//
+// "old" or "new" is left out where the field is absent on that side, and
+// both are always left out of a sensitive field.
+type (
+	jsonPlan struct {
+		Clusters []jsonCluster `json:"clusters"`
+	}
+	jsonCluster struct {
+		Name    string       `json:"name"`
+		Error   string       `json:"error,omitempty"`
+		Changes []jsonChange `json:"changes"`
+		Summary Summary      `json:"summary"`
+	}
+	jsonChange struct {
+		Action    Action      `json:"action"`
+		Group     string      `json:"group"`
+		Kind      string      `json:"kind"`
+		Namespace string      `json:"namespace"`
+		Name      string      `json:"name"`
+		File      string      `json:"file,omitempty"`
+		Placement string      `json:"placement,omitempty"`
+		Fields    []jsonField `json:"fields,omitempty"`
+	}
+	jsonField struct {
+		Path      string `json:"path"`
+		Old       any    `json:"old,omitempty"`
+		New       any    `json:"new,omitempty"`
+		Sensitive bool   `json:"sensitive,omitempty"`
+	}
+)
+
+// WriteJSON writes p in the schema documented above, indented, one
+// document followed by a newline.
+func WriteJSON(w io.Writer, p Plan) error {
+	out := jsonPlan{Clusters: make([]jsonCluster, 0, len(p.Clusters))}
+	for _, c := range p.Clusters {
+		jc := jsonCluster{Name: c.Cluster, Changes: []jsonChange{}, Summary: c.Summary()}
+		if c.Err != nil {
+			jc.Error = c.Err.Error()
+		}
+		for _, ch := range c.Changes {
+			if ch.Action == Unchanged {
+				continue
+			}
+			jch := jsonChange{
+				Action: ch.Action, Group: ch.Key.Group, Kind: ch.Key.Kind,
+				Namespace: ch.Key.Namespace, Name: ch.Key.Name,
+				File: ch.File, Placement: ch.Placement,
+			}
+			for _, fc := range ch.Fields {
+				jf := jsonField{Path: fc.Path, Sensitive: fc.Sensitive}
+				if !fc.Sensitive {
+					jf.Old, jf.New = fc.Old, fc.New
+				}
+				jch.Fields = append(jch.Fields, jf)
+			}
+			jc.Changes = append(jc.Changes, jch)
+		}
+		out.Clusters = append(out.Clusters, jc)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

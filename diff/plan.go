@@ -1,0 +1,206 @@
+package diff
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"mcp.dev/mcp/internal/object"
+)
+
+// PlacementAnnotation names the Placement an object came from (SPEC section 2).
+const PlacementAnnotation = "mcp.dev/placement"
+
+// FieldChange is one changed field of an updated object.
+type FieldChange struct {
+	// Path addresses the field: "spec.replicas",
+	// "spec.template.spec.containers[name=web].image", "data.password",
+	// `metadata.annotations["mcp.dev/wave"]`. Elements of lists of maps that
+	// all carry a distinct name are addressed by it, other elements by index.
+	Path string
+	// Old and New are the values before and after; nil means the field is
+	// absent on that side. Both are always nil when Sensitive.
+	Old, New any
+	// Sensitive marks a Secret value: it is never stored, only that it changed.
+	Sensitive bool
+}
+
+// Change is what applying would do to one object.
+type Change struct {
+	Key    object.Key
+	Action Action
+	// Fields lists the changed fields of an Update, sorted by path; it is
+	// empty for the other actions, so a created Secret shows no values.
+	Fields []FieldChange
+	// Before and After are the normalized objects (nil where absent). A
+	// Secret's data values are replaced by RedactedValue: they never stay in
+	// a plan.
+	Before, After *unstructured.Unstructured `json:"-"`
+	// File is where the object is declared, if the caller knows it.
+	File string
+	// Placement is the Placement that placed the object, if known.
+	Placement string
+}
+
+// RedactedValue stands for every Secret value kept in Change.Before/After.
+const RedactedValue = "(redacted)"
+
+// ClusterPlan is the plan for one cluster. Err is set when the plan could
+// not be made (for example the desired state did not render); Changes are
+// then incomplete and must not be applied.
+type ClusterPlan struct {
+	Cluster string
+	Changes []Change
+	Err     error
+}
+
+// Summary counts the changes of one cluster by action.
+type Summary struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Summary counts c's changes by action.
+func (c ClusterPlan) Summary() Summary {
+	var s Summary
+	for _, ch := range c.Changes {
+		switch ch.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Delete:
+			s.Delete++
+		default:
+			s.Unchanged++
+		}
+	}
+	return s
+}
+
+// Count returns how many of c's changes have action a.
+func (c ClusterPlan) Count(a Action) int {
+	n := 0
+	for _, ch := range c.Changes {
+		if ch.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// HasChanges reports whether applying c would change anything.
+func (c ClusterPlan) HasChanges() bool {
+	return slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Action != Unchanged })
+}
+
+// Plan is what applying would do to each cluster of a fleet.
+type Plan struct {
+	Clusters []ClusterPlan
+}
+
+// HasChanges reports whether applying p would change any cluster. Clusters
+// whose plan failed count as unchanged; callers check Err separately.
+func (p Plan) HasChanges() bool {
+	return slices.ContainsFunc(p.Clusters, ClusterPlan.HasChanges)
+}
+
+// Err joins the errors of all clusters, nil when every plan was made.
+func (p Plan) Err() error {
+	var errs []error
+	for _, c := range p.Clusters {
+		if c.Err != nil {
+			errs = append(errs, fmt.Errorf("cluster %s: %w", c.Cluster, c.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NewClusterPlan pairs before and after objects by key: only in after is a
+// Create, only in before a Delete, in both an Update or Unchanged. Changes
+// are sorted by key. An object listed twice on one side is an error of the
+// plan; the last one listed is used.
+func NewClusterPlan(cluster string, before, after []*unstructured.Unstructured) ClusterPlan {
+	var errs []error
+	index := func(side string, objs []*unstructured.Unstructured) map[object.Key]*unstructured.Unstructured {
+		m := make(map[object.Key]*unstructured.Unstructured, len(objs))
+		for _, u := range objs {
+			if u == nil {
+				continue
+			}
+			k := object.KeyOf(u)
+			if _, dup := m[k]; dup {
+				errs = append(errs, fmt.Errorf("%s: %s listed twice", side, k))
+			}
+			m[k] = u
+		}
+		return m
+	}
+	b, a := index("before", before), index("after", after)
+
+	keys := make([]object.Key, 0, len(a)+len(b))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, object.Compare)
+
+	p := ClusterPlan{Cluster: cluster, Changes: make([]Change, 0, len(keys)), Err: errors.Join(errs...)}
+	for _, k := range keys {
+		p.Changes = append(p.Changes, ChangeFor(k, b[k], a[k]))
+	}
+	return p
+}
+
+// ChangeFor compares one object before and after (either may be nil) after
+// normalizing both; Placement is taken from the objects' annotation.
+func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change {
+	ch := Change{Key: key, Before: Normalize(before), After: Normalize(after)}
+	switch {
+	case before == nil && after == nil:
+		ch.Action = Unchanged
+	case before == nil:
+		ch.Action = Create
+	case after == nil:
+		ch.Action = Delete
+	default:
+		ch.Fields = compareNormalized(ch.Before, ch.After)
+		if len(ch.Fields) > 0 {
+			ch.Action = Update
+		}
+	}
+	for _, u := range []*unstructured.Unstructured{ch.After, ch.Before} {
+		if u != nil && ch.Placement == "" {
+			ch.Placement = u.GetAnnotations()[PlacementAnnotation]
+		}
+	}
+	redactSecret(ch.Before)
+	redactSecret(ch.After)
+	return ch
+}
+
+// redactSecret replaces every value of a normalized Secret's data by
+// RedactedValue, keeping its keys.
+func redactSecret(u *unstructured.Unstructured) {
+	if u == nil || !isSecret(u) {
+		return
+	}
+	data, ok := u.Object["data"].(map[string]any)
+	if !ok {
+		if _, present := u.Object["data"]; present {
+			u.Object["data"] = RedactedValue
+		}
+		return
+	}
+	for k := range data {
+		data[k] = RedactedValue
+	}
+}
