@@ -1,0 +1,84 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"mcp.dev/mcp/source"
+)
+
+// sourceError carries a message written for the user and keeps both the
+// sentinel and go-git's cause reachable through errors.Is and errors.As.
+type sourceError struct {
+	msg      string
+	sentinel error
+	cause    error
+}
+
+func (e *sourceError) Error() string   { return e.msg }
+func (e *sourceError) Unwrap() []error { return []error{e.sentinel, e.cause} }
+
+// translate turns go-git's errors of one network call (what: "ls-remote",
+// "fetch") into errors users can act on, naming the redacted URL. It is
+// the only place go-git's error values are looked at.
+func (s *Source) translate(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	url := s.url.redacted
+	var keyErr *knownhosts.KeyError
+	switch {
+	case errors.As(err, &keyErr):
+		host := s.sshAddr()
+		if len(keyErr.Want) == 0 {
+			return &sourceError{
+				msg:      fmt.Sprintf("host key for %s not in known_hosts %s", host, s.knownHostsName()),
+				sentinel: source.ErrUnknownHostKey, cause: err,
+			}
+		}
+		return &sourceError{
+			msg:      fmt.Sprintf("host key for %s does not match known_hosts %s (the key changed, or someone is in between)", host, s.knownHostsName()),
+			sentinel: source.ErrUnknownHostKey, cause: err,
+		}
+	case errors.Is(err, transport.ErrAuthenticationRequired),
+		errors.Is(err, transport.ErrAuthorizationFailed),
+		strings.Contains(err.Error(), "ssh: unable to authenticate"):
+		return &sourceError{
+			msg:      "authentication failed for " + url,
+			sentinel: source.ErrAuthentication, cause: err,
+		}
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return &sourceError{
+			msg:      "repository " + url + " not found",
+			sentinel: source.ErrBranchNotFound, cause: err,
+		}
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return &sourceError{
+			msg:      "repository " + url + " is empty: branch " + s.opts.Branch + " not found",
+			sentinel: source.ErrBranchNotFound, cause: err,
+		}
+	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s %s: timed out after %s: %w", what, url, s.opts.Timeout, err)
+	}
+	return fmt.Errorf("%s %s: %w", what, url, err)
+}
+
+// notFound is the error for a branch, tag or commit the remote lacks.
+func (s *Source) notFound(kind, name string) error {
+	return fmt.Errorf("%s %s %w in %s", kind, name, source.ErrBranchNotFound, s.url.redacted)
+}
+
+// isNetwork reports whether err is the network failing rather than the
+// server answering.
+func isNetwork(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &netErr) || errors.As(err, &opErr) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
