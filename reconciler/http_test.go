@@ -1,0 +1,172 @@
+package reconciler
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func newTestServer(t *testing.T, secret string) (*httptest.Server, *Store, *atomic.Int32) {
+	t.Helper()
+	store := NewStore()
+	var triggered atomic.Int32
+	s := NewServer(ServerOptions{WebhookSecret: []byte(secret)}, store, NewMetrics(), func() { triggered.Add(1) })
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, store, &triggered
+}
+
+func sign(secret, body string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func TestWebhook(t *testing.T) {
+	const secret = "s3cr3t-webhook"
+	const body = `{"ref":"refs/heads/main"}`
+	tests := map[string]struct {
+		method  string
+		headers map[string]string
+		body    string
+		want    int
+		fetch   bool
+	}{
+		"github signature":       {headers: map[string]string{"X-Hub-Signature-256": sign(secret, body)}, want: 202, fetch: true},
+		"gitlab token":           {headers: map[string]string{"X-Gitlab-Token": secret}, want: 202, fetch: true},
+		"wrong github signature": {headers: map[string]string{"X-Hub-Signature-256": sign("other", body)}, want: 401},
+		"signature of another body": {
+			headers: map[string]string{"X-Hub-Signature-256": sign(secret, `{"ref":"x"}`)}, want: 401,
+		},
+		"not hex":            {headers: map[string]string{"X-Hub-Signature-256": "sha256=zz"}, want: 401},
+		"wrong gitlab token": {headers: map[string]string{"X-Gitlab-Token": "guess"}, want: 401},
+		"no signature":       {want: 401},
+		"wrong method":       {method: http.MethodGet, want: 405},
+		"huge body": {
+			body: `{"pad":"` + strings.Repeat("a", maxWebhookBody) + `"}`, want: 413,
+		},
+		"malformed json": {
+			body: "{not json", headers: map[string]string{"X-Hub-Signature-256": sign(secret, "{not json")}, want: 400,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts, _, triggered := newTestServer(t, secret)
+			method, b := tc.method, tc.body
+			if method == "" {
+				method = http.MethodPost
+			}
+			if b == "" {
+				b = body
+			}
+			req, _ := http.NewRequest(method, ts.URL+"/webhook", strings.NewReader(b))
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if got := triggered.Load() == 1; got != tc.fetch {
+				t.Errorf("fetch triggered = %v, want %v", got, tc.fetch)
+			}
+		})
+	}
+}
+
+func TestWebhookWithoutSecretAcceptsAnyPush(t *testing.T) {
+	ts, _, triggered := newTestServer(t, "")
+	resp, err := http.Post(ts.URL+"/webhook", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 || triggered.Load() != 1 {
+		t.Fatalf("status %d, triggered %d", resp.StatusCode, triggered.Load())
+	}
+}
+
+func TestReadyzAndStatus(t *testing.T) {
+	ts, store, _ := newTestServer(t, "")
+	if code := get(t, ts.URL+"/readyz"); code != 503 {
+		t.Fatalf("readyz before the first revision: %d, want 503", code)
+	}
+	if code := get(t, ts.URL+"/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	store.SetRevision("abc123")
+	store.Update(ClusterStatus{Name: "eu", Result: Synced, Revision: "abc123", Since: time.Now(), Summary: Summary{Managed: 3}})
+	if code := get(t, ts.URL+"/readyz"); code != 200 {
+		t.Fatalf("readyz after a revision: %d, want 200", code)
+	}
+	resp, err := http.Get(ts.URL + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Revision string `json:"revision"`
+		Clusters []struct {
+			Name    string         `json:"name"`
+			Result  string         `json:"result"`
+			Since   string         `json:"since"`
+			Summary map[string]int `json:"summary"`
+		} `json:"clusters"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != "abc123" || len(got.Clusters) != 1 || got.Clusters[0].Result != "Synced" || got.Clusters[0].Summary["managed"] != 3 || got.Clusters[0].Since == "" {
+		t.Fatalf("status = %+v", got)
+	}
+}
+
+func TestMetricsNamesOfSpec(t *testing.T) {
+	m := NewMetrics()
+	m.observe(ClusterStatus{Name: "eu", Result: Synced, Summary: Summary{Managed: 4}}, 0.2)
+	m.SourceFetchTotal.WithLabelValues("unchanged").Inc()
+	ts := httptest.NewServer(NewServer(ServerOptions{}, NewStore(), m, func() {}).Handler())
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`mcp_reconcile_total{cluster="eu",result="Synced"} 1`,
+		`mcp_reconcile_duration_seconds_count{cluster="eu"} 1`,
+		`mcp_cluster_ready{cluster="eu"} 1`,
+		`mcp_managed_objects{cluster="eu"} 4`,
+		`mcp_drifted_objects{cluster="eu"} 0`,
+		`mcp_source_fetch_total{result="unchanged"} 1`,
+		"mcp_status_commits_total 0",
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func get(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
