@@ -1,0 +1,332 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxValues bounds how many values one document may expand to. YAML
+// aliases let a few kilobytes name billions of values; the parser keeps
+// aliases as references, and the conversion below counts every value it
+// produces, so an alias bomb stops here instead of exhausting memory.
+const maxValues = 4 << 20
+
+// doc is one Kubernetes document of a manifest, parsed but not yet
+// substituted: each cluster converts node again with its own variables.
+type doc struct {
+	file  string
+	line  int
+	index int
+	node  *yaml.Node     // the document's mapping
+	obj   map[string]any // node converted without substitution
+	// refs reports whether some string holds "${cluster." or "${var.", so
+	// that documents without any skip the per-cluster conversion.
+	refs bool
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// decodeFile parses every document of a YAML (or JSON) file. Empty
+// documents are skipped; "kind: List" and typed lists are flattened into
+// their items. Every problem found is returned, joined.
+func decodeFile(file string, data []byte) ([]doc, error) {
+	if err := checkText(file, data); err != nil {
+		return nil, err
+	}
+	return decodeDocs(file, data)
+}
+
+// decodeDocs is decodeFile without the checks of checkText.
+func decodeDocs(file string, data []byte) ([]doc, error) {
+	var docs []doc
+	var errs []error
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for index := 0; ; index++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// The parser cannot go on after a syntax error.
+			errs = append(errs, syntaxError(file, err))
+			break
+		}
+		if len(n.Content) == 0 {
+			continue
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+			continue // a document of only comments or "~"
+		}
+		if root.Kind != yaml.MappingNode {
+			errs = append(errs, &Error{File: file, Line: root.Line, Err: fmt.Errorf("%w: document is not a mapping", ErrInvalid)})
+			continue
+		}
+		got, err := newDocs(file, index, root)
+		docs = append(docs, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return docs, errors.Join(errs...)
+}
+
+// checkText refuses what is not a text file render could safely parse.
+func checkText(file string, data []byte) error {
+	if len(data) > MaxFileSize {
+		return &Error{File: file, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileSize)}
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return &Error{File: file, Line: lineAt(data, i), Err: fmt.Errorf("%w: binary file (NUL byte)", ErrBinary)}
+	}
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			i += size
+		}
+		return &Error{File: file, Line: lineAt(data, i), Err: fmt.Errorf("%w: invalid UTF-8", ErrBinary)}
+	}
+	return nil
+}
+
+func lineAt(data []byte, offset int) int {
+	return bytes.Count(data[:offset], []byte("\n")) + 1
+}
+
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return &Error{File: file, Line: line, Err: fmt.Errorf("%w: %s", ErrSyntax, msg)}
+}
+
+// newDocs converts one mapping and flattens it when it is a list.
+func newDocs(file string, index int, n *yaml.Node) ([]doc, error) {
+	c := converter{file: file, budget: maxValues}
+	v := c.value(n)
+	if err := errors.Join(c.errs...); err != nil {
+		return nil, err
+	}
+	obj := v.(map[string]any)
+	if items, ok := listItems(obj, n); ok {
+		var docs []doc
+		var errs []error
+		for _, item := range items {
+			if item.Kind != yaml.MappingNode {
+				errs = append(errs, &Error{File: file, Line: item.Line, Err: fmt.Errorf("%w: list item is not a mapping", ErrInvalid)})
+				continue
+			}
+			got, err := newDocs(file, index, item)
+			docs = append(docs, got...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return docs, errors.Join(errs...)
+	}
+	return []doc{{file: file, line: n.Line, index: index, node: n, obj: obj, refs: c.refs}}, nil
+}
+
+// listItems returns the item nodes of a "kind: List" or of a typed list
+// (ConfigMapList, ...). A kind ending in "List" counts as a list only when
+// it has nothing but apiVersion, kind, metadata and an items sequence, so
+// a custom resource that happens to be called "AllowList" is left alone.
+func listItems(obj map[string]any, n *yaml.Node) ([]*yaml.Node, bool) {
+	kind, _ := obj["kind"].(string)
+	if !strings.HasSuffix(kind, "List") {
+		return nil, false
+	}
+	if _, ok := obj["items"].([]any); !ok {
+		return nil, false
+	}
+	if kind != "List" {
+		for k := range obj {
+			switch k {
+			case "apiVersion", "kind", "metadata", "items":
+			default:
+				return nil, false
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "items" {
+			return resolveAlias(n.Content[i+1]).Content, true
+		}
+	}
+	return nil, false
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// converter turns a yaml.Node into the JSON-compatible values an
+// unstructured.Unstructured holds (map[string]any, []any, string, int64,
+// float64, bool, nil), substituting strings when subst is set.
+type converter struct {
+	file   string
+	budget int
+	subst  func(s string) (string, error)
+	// what names the object in messages when lines mean nothing to a
+	// reader (kustomize output); "" uses lines.
+	what string
+	refs bool
+	errs []error
+}
+
+func (c *converter) fail(n *yaml.Node, err error) {
+	if c.what != "" {
+		c.errs = append(c.errs, &Error{File: c.file, Err: fmt.Errorf("%s: %w", c.what, err)})
+		return
+	}
+	c.errs = append(c.errs, &Error{File: c.file, Line: n.Line, Err: err})
+}
+
+func (c *converter) value(n *yaml.Node) any {
+	c.budget--
+	if c.budget == 0 {
+		c.fail(n, fmt.Errorf("%w: the document expands to more than %d values (YAML alias bomb?)", ErrTooLarge, maxValues))
+	}
+	if c.budget <= 0 {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return c.value(n.Alias)
+	case yaml.MappingNode:
+		return c.mapping(n)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, item := range n.Content {
+			out = append(out, c.value(item))
+		}
+		return out
+	case yaml.ScalarNode:
+		return c.scalar(n)
+	}
+	c.fail(n, fmt.Errorf("%w: unexpected YAML node", ErrInvalid))
+	return nil
+}
+
+func (c *converter) mapping(n *yaml.Node) map[string]any {
+	out := make(map[string]any, len(n.Content)/2)
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			c.fail(k, fmt.Errorf("%w: mapping key is not a string", ErrInvalid))
+			continue
+		}
+		if _, dup := out[k.Value]; dup {
+			c.fail(k, fmt.Errorf("%w %q", ErrDuplicateKey, k.Value))
+			continue
+		}
+		out[k.Value] = c.value(v)
+	}
+	// "<<: *base" merges keys not set explicitly; with a sequence of
+	// mappings the earlier one wins (YAML merge key type).
+	for _, m := range merges {
+		m = resolveAlias(m)
+		sources := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			sources = m.Content
+		}
+		for _, s := range sources {
+			merged, ok := c.value(s).(map[string]any)
+			if !ok {
+				c.fail(s, fmt.Errorf("%w: merge key (<<) needs a mapping", ErrInvalid))
+				continue
+			}
+			for k, v := range merged {
+				if _, set := out[k]; !set {
+					out[k] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (c *converter) scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!str":
+		s := n.Value
+		if !hasRefs(s) {
+			return s
+		}
+		c.refs = true
+		if c.subst == nil {
+			return s
+		}
+		out, err := c.subst(s)
+		if err != nil {
+			for _, e := range flatten(err) {
+				c.fail(n, e)
+			}
+			return s
+		}
+		// A plain scalar that is exactly one reference takes the YAML type
+		// of its value, as if the value had been written there:
+		// "replicas: ${var.replicas}" is a number. Quote it to keep a
+		// string. Only scalar types can result, never structure.
+		if n.Style == 0 && isSingleRef(s) {
+			return c.scalar(&yaml.Node{Kind: yaml.ScalarNode, Value: out, Line: n.Line})
+		}
+		return out
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			c.fail(n, fmt.Errorf("%w: %v", ErrInvalid, err))
+		}
+		return b
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err != nil {
+			c.fail(n, fmt.Errorf("%w: integer %s out of range", ErrInvalid, n.Value))
+		}
+		return i
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			c.fail(n, fmt.Errorf("%w: %v", ErrInvalid, err))
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			c.fail(n, fmt.Errorf("%w: %s has no JSON form", ErrInvalid, n.Value))
+			return nil
+		}
+		return f
+	case "!!timestamp", "!!binary":
+		// JSON has neither; the API server receives them as strings.
+		return n.Value
+	}
+	c.fail(n, fmt.Errorf("%w: unsupported YAML tag %s", ErrInvalid, n.Tag))
+	return nil
+}

@@ -1,0 +1,284 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"mcp.dev/mcp/internal/object"
+	"mcp.dev/mcp/source"
+)
+
+// Render turns a snapshot of the config repo into the desired state of
+// every cluster. Its error means nothing can be rendered: an unreadable
+// repo or a broken Cluster or Placement document. Problems of one cluster
+// are in that cluster's ClusterState.Err and do not stop the others.
+func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, error) {
+	r, err := loadRepo(ctx, snap.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dir := "."
+	if snap.Path != "" {
+		if dir, err = localPath(snap.Path); err != nil {
+			return nil, fmt.Errorf("source path: %w", err)
+		}
+	}
+	cfg, err := loadConfig(r, dir)
+	if err != nil {
+		return nil, err
+	}
+	clusters, err := cfg.limit(opts.Clusters)
+	if err != nil {
+		return nil, err
+	}
+
+	docs := map[string][]doc{}
+	loadErrs := map[string]error{}
+	for i := range cfg.placements {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p := &cfg.placements[i]
+		if p.err != nil || !selectsAny(p, clusters, len(opts.Clusters) == 0) {
+			continue
+		}
+		docs[p.Name], loadErrs[p.Name] = r.placementDocs(p)
+		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
+			p.err = &Error{Placement: p.Name, Err: loadErrs[p.Name]}
+		}
+	}
+
+	f := &Fleet{Revision: snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
+	for _, cl := range clusters {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f.Clusters = append(f.Clusters, renderCluster(cl, cfg.placementsOf(cl.Name), docs, loadErrs, opts))
+	}
+	return f, nil
+}
+
+// Validate renders every cluster and returns the fleet with all problems
+// joined: the fatal ones, those of each cluster and those of placements
+// that select no cluster. It needs no cluster access.
+func Validate(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, error) {
+	f, err := Render(ctx, snap, opts)
+	if err != nil {
+		return nil, err
+	}
+	return f, f.Err()
+}
+
+// limit returns the clusters to render: all, or those named.
+func (c *config) limit(names []string) ([]Cluster, error) {
+	if len(names) == 0 {
+		return c.clusters, nil
+	}
+	var out []Cluster
+	var errs []error
+	for _, n := range names {
+		i := slices.IndexFunc(c.clusters, func(cl Cluster) bool { return cl.Name == n })
+		if i < 0 {
+			errs = append(errs, &Error{Cluster: n, Err: fmt.Errorf("%w: no Cluster document defines this cluster", ErrNotFound)})
+			continue
+		}
+		if !slices.ContainsFunc(out, func(cl Cluster) bool { return cl.Name == n }) {
+			out = append(out, c.clusters[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b Cluster) int { return strings.Compare(a.Name, b.Name) })
+	return out, errors.Join(errs...)
+}
+
+// selectsAny reports whether p must be loaded: it selects one of the
+// clusters, or every placement is checked (a full render).
+func selectsAny(p *Placement, clusters []Cluster, all bool) bool {
+	if all {
+		return true
+	}
+	return slices.ContainsFunc(clusters, func(cl Cluster) bool { return slices.Contains(p.Selected, cl.Name) })
+}
+
+// renderCluster computes one cluster's objects from the documents of its
+// placements. Every problem is collected; any problem leaves the cluster
+// with no objects.
+func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs map[string]error, opts Options) ClusterState {
+	var errs []error
+	if _, err := cl.KubeconfigPath(opts.CredentialsDir); err != nil {
+		errs = append(errs, err)
+	}
+	var objs []Object
+	for _, p := range ps {
+		if p.err != nil {
+			errs = append(errs, locate(p.err, cl.Name, p.Name))
+			continue
+		}
+		for _, e := range flatten(loadErrs[p.Name]) {
+			errs = append(errs, locate(e, cl.Name, p.Name))
+		}
+		sc := &scope{cluster: cl.Name, labels: cl.Labels, vars: maps.Clone(p.Vars)}
+		if sc.vars == nil {
+			sc.vars = map[string]string{}
+		}
+		maps.Copy(sc.vars, cl.Vars)
+		for _, d := range docs[p.Name] {
+			u, err := materialize(d, sc)
+			if err != nil {
+				for _, e := range flatten(err) {
+					errs = append(errs, locate(e, cl.Name, p.Name))
+				}
+				continue
+			}
+			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name})
+		}
+	}
+
+	us := make([]*unstructured.Unstructured, len(objs))
+	for i := range objs {
+		us[i] = objs[i].Obj
+	}
+	scopes := newKindScopes(us)
+	for i := range objs {
+		o := &objs[i]
+		if err := finish(o, scopes, placementNamespace(ps, o.Placement)); err != nil {
+			errs = append(errs, locate(&Error{File: o.File, Line: o.Line, Err: err}, cl.Name, o.Placement))
+		}
+	}
+	errs = append(errs, duplicates(objs, cl.Name)...)
+	if len(errs) > 0 {
+		return ClusterState{Cluster: cl, Err: errors.Join(errs...)}
+	}
+	return ClusterState{Cluster: cl, Objects: objs}
+}
+
+func placementNamespace(ps []*Placement, name string) string {
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Namespace
+		}
+	}
+	return ""
+}
+
+// locate fills in the cluster and placement of a problem.
+func locate(err error, cluster, placement string) error {
+	var e *Error
+	if errors.As(err, &e) && e == err {
+		c := *e
+		if c.Cluster == "" {
+			c.Cluster = cluster
+		}
+		if c.Placement == "" {
+			c.Placement = placement
+		}
+		return &c
+	}
+	return &Error{Cluster: cluster, Placement: placement, Err: err}
+}
+
+// materialize builds a document's object for one cluster, substituting
+// the cluster's references unless the object opts out.
+func materialize(d doc, sc *scope) (*unstructured.Unstructured, error) {
+	ann, _, _ := unstructured.NestedStringMap(d.obj, "metadata", "annotations")
+	var obj map[string]any
+	switch v, set := ann[AnnotationSubstitute]; {
+	case set && v != "disabled":
+		return nil, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: annotation %s: %q, the only value is \"disabled\"", ErrInvalid, AnnotationSubstitute, v)}
+	case set || !d.refs:
+		obj = runtime.DeepCopyJSON(d.obj)
+	default:
+		c := converter{file: d.file, budget: maxValues, subst: sc.substitute}
+		if d.line == 0 {
+			c.what = describe(d.obj)
+		}
+		obj, _ = c.value(d.node).(map[string]any)
+		if err := errors.Join(c.errs...); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkIdentity(obj); err != nil {
+		return nil, &Error{File: d.file, Line: d.line, Err: err}
+	}
+	return &unstructured.Unstructured{Object: obj}, nil
+}
+
+// describe names a document in messages about kustomize output, which has
+// no lines in the repo.
+func describe(obj map[string]any) string {
+	kind, _ := obj["kind"].(string)
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	return kind + " " + name
+}
+
+// finish sets what mcp owns on every object (SPEC section 2), the
+// namespace, and reads the wave.
+func finish(o *Object, scopes kindScopes, namespace string) error {
+	u := o.Obj
+	var errs []error
+	labels, _, err := unstructured.NestedStringMap(u.Object, "metadata", "labels")
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: metadata.labels: %v", ErrInvalid, err))
+	}
+	annotations, _, err := unstructured.NestedStringMap(u.Object, "metadata", "annotations")
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: metadata.annotations: %v", ErrInvalid, err))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelManagedBy] = ManagedByValue
+	u.SetLabels(labels)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[AnnotationPlacement] = o.Placement
+	u.SetAnnotations(annotations)
+
+	if w, ok := annotations[AnnotationWave]; ok {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return fmt.Errorf("%w: %s: annotation %s=%q is not an integer", ErrInvalid, object.KeyOf(u), AnnotationWave, w)
+		}
+		o.Wave = n
+	}
+
+	// Namespaces are decided here, not by kustomize, so that kinds of the
+	// render's own CRDs get them right too.
+	if scopes.clusterScoped(u.GroupVersionKind().GroupKind()) {
+		u.SetNamespace("")
+	} else if u.GetNamespace() == "" {
+		if namespace == "" {
+			namespace = "default"
+		}
+		u.SetNamespace(namespace)
+	}
+	return nil
+}
+
+// duplicates sorts objs by key and reports every key placed twice, naming
+// both sources.
+func duplicates(objs []Object, cluster string) []error {
+	slices.SortStableFunc(objs, func(a, b Object) int { return object.Compare(a.Key(), b.Key()) })
+	var errs []error
+	for i := 1; i < len(objs); i++ {
+		a, b := objs[i-1], objs[i]
+		if object.Compare(a.Key(), b.Key()) == 0 {
+			errs = append(errs, &Error{File: b.File, Line: b.Line, Cluster: cluster, Placement: b.Placement,
+				Err: fmt.Errorf("%w: %s is placed twice on the cluster: by %s (placement %s) and by %s (placement %s)",
+					ErrDuplicate, a.Key(), a.Source(), a.Placement, b.Source(), b.Placement)})
+		}
+	}
+	return errs
+}

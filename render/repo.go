@@ -1,0 +1,203 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// maxRepoSize bounds the bytes render loads from one repo.
+const maxRepoSize = 1 << 30
+
+// repo is an in-memory copy of the config repo. Everything render reads,
+// kustomize included, comes from this copy, so no path written in the repo
+// (a "../../etc" base, a symlink to /) can reach other files of the host:
+// what is not in the copy does not exist.
+type repo struct {
+	// fs holds the repo with its root at "/".
+	fs filesys.FileSystem
+	// skipped are the entries that were not copied, by slash path relative
+	// to the root, with the reason: symlinks out of the repo, files over
+	// MaxFileSize, devices.
+	skipped map[string]error
+	size    int64
+}
+
+// loadRepo copies the repo at dir into memory. Symlinks are followed only
+// while they stay inside dir; .git directories are left out.
+func loadRepo(ctx context.Context, dir string) (*repo, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("repo root %s: %w", dir, err)
+	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("repo root %s: %w", dir, err)
+	}
+	r := &repo{fs: filesys.MakeFsInMemory(), skipped: map[string]error{}}
+	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// copyDir copies the directory real (a path below root without symlinks)
+// to rel. chain holds the real directories being copied, to stop loops
+// of symlinks.
+func (r *repo) copyDir(ctx context.Context, root, real, rel string, chain []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if slices.Contains(chain, real) {
+		r.skipped[rel] = fmt.Errorf("%w: symlink loop", ErrInvalid)
+		return nil
+	}
+	chain = append(chain, real)
+	if err := r.fs.MkdirAll(abs(rel)); err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		childReal := filepath.Join(real, name)
+		childRel := path.Join(rel, name)
+		mode := e.Type()
+		if mode&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(childReal)
+			if err != nil {
+				r.skipped[childRel] = fmt.Errorf("%w: broken symlink", ErrNotFound)
+				continue
+			}
+			if !within(root, target) {
+				r.skipped[childRel] = fmt.Errorf("%w: symlink points outside the repo", ErrEscapes)
+				continue
+			}
+			info, err := os.Stat(target)
+			if err != nil {
+				return fmt.Errorf("%s: %w", childRel, err)
+			}
+			childReal, mode = target, info.Mode().Type()
+		}
+		switch {
+		case mode.IsDir():
+			if name == ".git" {
+				continue
+			}
+			if err := r.copyDir(ctx, root, childReal, childRel, chain); err != nil {
+				return err
+			}
+		case mode.IsRegular():
+			if err := r.copyFile(childReal, childRel); err != nil {
+				return err
+			}
+		default:
+			r.skipped[childRel] = fmt.Errorf("%w: not a regular file", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func (r *repo) copyFile(real, rel string) error {
+	info, err := os.Stat(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if info.Size() > MaxFileSize {
+		r.skipped[rel] = fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), MaxFileSize)
+		return nil
+	}
+	r.size += info.Size()
+	if r.size > maxRepoSize {
+		return fmt.Errorf("%w: the repo holds more than %d bytes", ErrTooLarge, maxRepoSize)
+	}
+	data, err := os.ReadFile(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return r.fs.WriteFile(abs(rel), data)
+}
+
+// within reports whether target is root or below it.
+func within(root, target string) bool {
+	rel, err := filepath.Rel(root, target)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
+
+// abs is the in-memory path of a slash path relative to the repo root.
+func abs(rel string) string { return path.Join("/", rel) }
+
+// localPath checks that p, a path written in the repo, stays inside it
+// and returns it cleaned, with slashes.
+func localPath(p string) (string, error) {
+	if p == "" {
+		return "", fmt.Errorf("%w: empty path", ErrInvalid)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(p)) && path.Clean(p) != "." {
+		return "", fmt.Errorf("%w: %q leaves the repo (absolute or ..)", ErrEscapes, p)
+	}
+	return path.Clean(filepath.ToSlash(p)), nil
+}
+
+// stat says whether rel exists in the copy and is a directory; for a path
+// that was skipped it returns why.
+func (r *repo) stat(rel string) (exists, isDir bool, err error) {
+	if err, ok := r.skipped[rel]; ok {
+		return false, false, err
+	}
+	p := abs(rel)
+	if !r.fs.Exists(p) {
+		return false, false, nil
+	}
+	return true, r.fs.IsDir(p), nil
+}
+
+// files lists the files below dir (a slash path), sorted, with the
+// skipped entries below it as errors.
+func (r *repo) files(dir string) ([]string, error) {
+	var out []string
+	var walk func(d string) error
+	walk = func(d string) error {
+		names, err := r.fs.ReadDir(abs(d))
+		if err != nil {
+			return err
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			p := path.Join(d, n)
+			if r.fs.IsDir(abs(p)) {
+				if err := walk(p); err != nil {
+					return err
+				}
+				continue
+			}
+			out = append(out, p)
+		}
+		return nil
+	}
+	if err := walk(dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var errs []error
+	for p, err := range r.skipped {
+		if dir == "." || p == dir || strings.HasPrefix(p, dir+"/") {
+			errs = append(errs, &Error{File: p, Err: err})
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return out, errors.Join(errs...)
+}
+
+func (r *repo) readFile(rel string) ([]byte, error) {
+	return r.fs.ReadFile(abs(rel))
+}
