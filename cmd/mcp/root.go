@@ -51,6 +51,8 @@ case, with "-" as "_" (for example MCP_LOG_LEVEL=debug).`,
 // file and is only added once it works.
 func addCommands(root *cobra.Command, g *globalOptions) {
 	_ = g
+	root.AddCommand(newRenderCmd())
+	root.AddCommand(newValidateCmd())
 }
 
 // applyEnv sets every flag that was not given on the command line from its

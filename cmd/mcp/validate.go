@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newValidateCmd() *cobra.Command {
+	var (
+		src      sourceOptions
+		clusters clusterOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the config repo offline: every cluster must render",
+		Long: `validate renders every cluster (or those of --cluster) without cluster
+access and reports every problem at once, one per line on stderr, with
+the file, line and cluster it is about. Warnings (a Placement that selects
+no cluster) are printed but do not fail. On success it prints a summary.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
+			if err != nil {
+				return err
+			}
+			for _, w := range fleet.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			if err := fleet.Err(); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "ok: %d clusters, %d placements, %d objects\n",
+				len(fleet.Clusters), len(fleet.Placements), fleet.ObjectCount())
+			return err
+		},
+	}
+	src.addFlags(cmd.Flags())
+	clusters.addFlags(cmd.Flags())
+	return cmd
+}
