@@ -1,0 +1,226 @@
+package reconciler
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/render"
+	"mcp.dev/mcp/source"
+)
+
+// ClusterApplier reconciles one cluster to its desired state: plan, apply,
+// prune, and report. It is declared here, where it is consumed; the apply
+// package provides the real one.
+type ClusterApplier interface {
+	Reconcile(ctx context.Context, desired render.ClusterState, dryRun bool) Outcome
+}
+
+// Outcome is what one reconcile of one cluster did.
+type Outcome struct {
+	Result  Result
+	Message string
+	Summary Summary
+	// Objects lists the objects that failed or drifted.
+	Objects []ObjectStatus
+	// Plan is what was (or, dry, would be) changed; nil when no plan was made.
+	Plan *diff.ClusterPlan
+}
+
+// Options configure the loop; DefaultOptions gives SPEC's defaults.
+type Options struct {
+	// Interval between checks of the source.
+	Interval time.Duration
+	// DriftInterval between re-checks of a cluster whose desired state did
+	// not change, to find and heal hand-made changes.
+	DriftInterval time.Duration
+	// MaxBackoff caps the wait before retrying a failed cluster or source.
+	MaxBackoff time.Duration
+	// DryRun: plan and report, never write to clusters.
+	DryRun bool
+	// Concurrency is how many clusters are reconciled at once.
+	Concurrency int
+	// Render says what to render (credentials dir, cluster filter).
+	Render render.Options
+	// Status writes status files back to git; nil writes none.
+	Status StatusWriter
+	// StatusPath is the directory of the status files on the status branch.
+	StatusPath string
+	// Report, if set, is called after every cluster reconcile (mcp run
+	// --dir prints each plan and result with it).
+	Report func(ClusterStatus, *diff.ClusterPlan)
+}
+
+// DefaultOptions are SPEC section 3's defaults.
+func DefaultOptions() Options {
+	return Options{
+		Interval:      30 * time.Second,
+		DriftInterval: 5 * time.Minute,
+		MaxBackoff:    5 * time.Minute,
+		Concurrency:   8,
+		StatusPath:    "status",
+	}
+}
+
+// Reconciler is the loop of mcp run.
+type Reconciler struct {
+	opts    Options
+	src     source.Source
+	applier ClusterApplier
+	store   *Store
+	metrics *Metrics
+
+	wake    chan struct{} // a webhook or a file change: check the source now
+	sem     chan struct{} // bounds clusters reconciled at once
+	busy    atomic.Int32  // clusters being reconciled now
+	workers map[string]*worker
+	status  *statusLoop
+	// lastRev is the revision last rendered; a status-only commit on the
+	// same branch keeps it (see sameContent).
+	lastRev string
+}
+
+// New returns a Reconciler; Run starts it.
+func New(src source.Source, applier ClusterApplier, store *Store, metrics *Metrics, opts Options) *Reconciler {
+	if opts.Concurrency < 1 {
+		opts.Concurrency = 1
+	}
+	r := &Reconciler{
+		opts: opts, src: src, applier: applier, store: store, metrics: metrics,
+		wake:    make(chan struct{}, 1),
+		sem:     make(chan struct{}, opts.Concurrency),
+		workers: map[string]*worker{},
+	}
+	if opts.Status != nil {
+		r.status = newStatusLoop(opts.Status, opts.StatusPath, store, metrics, opts.MaxBackoff)
+	}
+	return r
+}
+
+// Trigger asks for a check of the source now; it never blocks.
+func (r *Reconciler) Trigger() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run checks the source every interval (or when triggered), renders each
+// new revision and hands every cluster its desired state, until ctx is
+// done. Clusters are reconciled by workers of their own, so one slow or
+// unreachable cluster never delays the others.
+func (r *Reconciler) Run(ctx context.Context) error {
+	if w, ok := r.src.(source.Watcher); ok {
+		events, err := w.Watch(ctx)
+		if err != nil {
+			return err
+		}
+		go func() {
+			for range events {
+				r.Trigger()
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	if r.status != nil {
+		wg.Go(func() { r.status.run(ctx, r) })
+	}
+	failures := 0
+	for {
+		// 1. check the source; 2. render; 3. hand out the desired states.
+		wait := r.opts.Interval
+		if err := r.poll(ctx); err != nil {
+			failures++
+			wait = min(backoff(failures), r.opts.Interval)
+		} else {
+			failures = 0
+		}
+		select {
+		case <-ctx.Done():
+			for _, w := range r.workers {
+				w.wait()
+			}
+			wg.Wait()
+			return nil
+		case <-r.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// poll is one check of the source: fetch (cheap when the head did not
+// move), render a new revision, and dispatch it to the cluster workers.
+func (r *Reconciler) poll(ctx context.Context) error {
+	snap, changed, err := r.src.Fetch(ctx)
+	if err != nil {
+		r.metrics.SourceFetchTotal.WithLabelValues("error").Inc()
+		r.metrics.SourceStale.Set(1)
+		slog.Error("source check failed; serving the last good revision", "err", err, "revision", r.lastRev)
+		return err
+	}
+	r.metrics.SourceStale.Set(0)
+	if !changed {
+		r.metrics.SourceFetchTotal.WithLabelValues("unchanged").Inc()
+		return nil
+	}
+	r.metrics.SourceFetchTotal.WithLabelValues("changed").Inc()
+	if r.lastRev != "" && r.opts.Status != nil && r.opts.Status.OnlyStatusChanged(ctx, r.lastRev, snap.Revision) {
+		slog.Debug("only status files changed; nothing to reconcile", "revision", snap.Revision)
+		return nil
+	}
+	fleet, err := render.Render(ctx, snap, r.opts.Render)
+	if err != nil {
+		// Nothing is applied from a revision that did not render: every
+		// cluster keeps its last good state.
+		slog.Error("revision did not render; nothing applied", "revision", snap.Revision, "err", err)
+		return nil
+	}
+	for _, w := range fleet.Warnings {
+		slog.Warn(w, "revision", snap.Revision)
+	}
+	slog.Info("new revision", "revision", snap.Revision, "clusters", len(fleet.Clusters), "objects", fleet.ObjectCount())
+	r.lastRev = snap.Revision
+	r.store.SetRevision(snap.Revision)
+	r.dispatch(ctx, fleet)
+	return nil
+}
+
+// dispatch gives every cluster worker its new desired state, starting
+// workers for new clusters and stopping those of removed ones.
+func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
+	seen := map[string]bool{}
+	for _, cs := range fleet.Clusters {
+		name := cs.Cluster.Name
+		seen[name] = true
+		w, ok := r.workers[name]
+		if !ok {
+			w = newWorker(r, name)
+			r.workers[name] = w
+			w.start(ctx)
+		}
+		w.setDesired(cs, fleet.Revision)
+	}
+	for name, w := range r.workers {
+		if !seen[name] {
+			// A cluster removed from the repo is left as it is: mcp stops
+			// managing it but does not prune it.
+			w.stop()
+			delete(r.workers, name)
+		}
+	}
+	r.store.Remove(func(name string) bool { return seen[name] })
+}
+
+// idle reports whether no cluster is being reconciled.
+func (r *Reconciler) idle() bool { return r.busy.Load() == 0 }
+
+// backoff is the wait before retry number n: 1s, 2s, 4s, ... (callers cap it).
+func backoff(n int) time.Duration {
+	if n > 12 {
+		n = 12
+	}
+	return time.Second << (n - 1)
+}

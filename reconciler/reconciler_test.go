@@ -1,0 +1,127 @@
+package reconciler
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mcp.dev/mcp/render"
+	"mcp.dev/mcp/source/dir"
+)
+
+// countingApplier is a pure in-memory ClusterApplier: it records which
+// clusters were reconciled and answers with a result per cluster.
+type countingApplier struct {
+	mu      sync.Mutex
+	calls   map[string]int
+	results map[string]Result
+}
+
+func (a *countingApplier) Reconcile(_ context.Context, cs render.ClusterState, dryRun bool) Outcome {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls[cs.Cluster.Name]++
+	res := a.results[cs.Cluster.Name]
+	if res == "" {
+		res = Synced
+	}
+	return Outcome{Result: res, Summary: Summary{Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}}
+}
+
+func (a *countingApplier) count(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[name]
+}
+
+// memoryStatus records status commits.
+type memoryStatus struct {
+	mu      sync.Mutex
+	commits []map[string][]byte
+}
+
+func (m *memoryStatus) WriteStatus(_ context.Context, files map[string][]byte, _ string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commits = append(m.commits, files)
+	return nil
+}
+
+func (m *memoryStatus) OnlyStatusChanged(context.Context, string, string) bool { return false }
+
+func (m *memoryStatus) snapshot() []map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.commits)
+}
+
+func copyFleet(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := os.CopyFS(dst, os.DirFS("../testdata/fleet")); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestLoopReconcilesEveryClusterAndCommitsOncePerRound(t *testing.T) {
+	repo := copyFleet(t)
+	src, err := dir.New(dir.Options{Dir: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"gcp-us-prod": Unreachable}}
+	status := &memoryStatus{}
+	store := NewStore()
+	opts := DefaultOptions()
+	opts.Interval = time.Hour // only triggers and file changes wake the loop
+	opts.Status = status
+	r := New(src, applier, store, NewMetrics(), opts)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+
+	eventually(t, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
+	eventually(t, "one status commit", func() bool { return len(status.snapshot()) == 1 })
+	first := status.snapshot()[0]
+	if len(first) != 3 || !strings.Contains(string(first["status/gcp-us-prod.yaml"]), "result: Unreachable") {
+		t.Fatalf("first commit: %d files, gcp-us-prod:\n%s", len(first), first["status/gcp-us-prod.yaml"])
+	}
+
+	// A poll of an unchanged source reconciles nothing.
+	before := applier.count("aws-eu-prod")
+	r.Trigger()
+	time.Sleep(300 * time.Millisecond)
+	if got := applier.count("aws-eu-prod"); got != before {
+		t.Fatalf("unchanged source reconciled aws-eu-prod again (%d → %d)", before, got)
+	}
+
+	// The unreachable cluster is retried with backoff on its own.
+	eventually(t, "gcp-us-prod retried", func() bool { return applier.count("gcp-us-prod") >= 2 })
+
+	// A file change reaches every cluster through the watch.
+	if err := os.WriteFile(filepath.Join(repo, "apps", "web", "extra.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {a: b}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "aws-eu-prod reconciled after the edit", func() bool { return applier.count("aws-eu-prod") == before+1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,140 @@
+package reconciler
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"mcp.dev/mcp/render"
+)
+
+// worker reconciles one cluster: when its desired state changes, when a
+// drift check is due, and after a failure with backoff. Its state is its
+// own, so a down cluster never delays the others.
+type worker struct {
+	r    *Reconciler
+	name string
+
+	mu       sync.Mutex
+	desired  render.ClusterState
+	revision string // of desired
+	applied  string // revision last applied; kept while unreachable
+
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newWorker(r *Reconciler, name string) *worker {
+	return &worker{r: r, name: name, kick: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// setDesired hands the worker a new desired state and wakes it.
+func (w *worker) setDesired(cs render.ClusterState, revision string) {
+	w.mu.Lock()
+	w.desired, w.revision = cs, revision
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) start(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	w.cancel = cancel
+	go w.run(ctx)
+}
+
+// stop ends the worker and waits for it.
+func (w *worker) stop() {
+	w.cancel()
+	<-w.done
+}
+
+// wait waits for the worker to end after its context was cancelled.
+func (w *worker) wait() { <-w.done }
+
+func (w *worker) run(ctx context.Context) {
+	defer close(w.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.kick:
+		case <-timer.C:
+		}
+		select {
+		case w.r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		w.r.busy.Add(1)
+		st := w.reconcile(ctx)
+		w.r.busy.Add(-1)
+		<-w.r.sem
+		if ctx.Err() != nil {
+			return
+		}
+		next := w.r.opts.DriftInterval
+		if st.Result == Failed || st.Result == Unreachable {
+			failures++
+			next = min(backoff(failures), w.r.opts.MaxBackoff)
+		} else {
+			failures = 0
+		}
+		timer.Reset(next)
+	}
+}
+
+// reconcile is one reconcile of the cluster: apply the desired state (or
+// report why it cannot be), then record the status.
+func (w *worker) reconcile(ctx context.Context) ClusterStatus {
+	w.mu.Lock()
+	cs, rev := w.desired, w.revision
+	w.mu.Unlock()
+
+	start := time.Now()
+	var out Outcome
+	if cs.Err != nil {
+		// The revision did not render for this cluster: it keeps its last
+		// good state, and the status says why.
+		out = Outcome{Result: Failed, Message: "render failed: " + cs.Err.Error()}
+	} else {
+		out = w.r.applier.Reconcile(ctx, cs, w.r.opts.DryRun)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: an abandoned apply is not an outcome to report.
+		return ClusterStatus{Name: w.name}
+	}
+	applied := rev
+	if out.Result == Unreachable || cs.Err != nil {
+		w.mu.Lock()
+		applied = w.applied
+		w.mu.Unlock()
+	} else {
+		w.mu.Lock()
+		w.applied = rev
+		w.mu.Unlock()
+	}
+	st := ClusterStatus{
+		Name: w.name, Result: out.Result, Revision: applied, Message: out.Message,
+		Since: time.Now().UTC().Truncate(time.Second), Summary: out.Summary, Objects: out.Objects,
+	}
+	stored, changed := w.r.store.Update(st)
+	w.r.metrics.observe(stored, time.Since(start).Seconds())
+	if changed && w.r.status != nil {
+		w.r.status.mark(w.name)
+	}
+	slog.Info("reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
+		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,
+		"failed", st.Summary.Failed, "managed", st.Summary.Managed, "took", time.Since(start).Round(time.Millisecond), "message", st.Message)
+	if w.r.opts.Report != nil {
+		w.r.opts.Report(stored, out.Plan)
+	}
+	return stored
+}
