@@ -1,0 +1,101 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"mcp.dev/mcp/diff"
+)
+
+// Applier diffs and applies desired objects to one cluster. It keeps the
+// discovery cache between calls; use one Applier per cluster and call
+// Plan and Apply from one goroutine at a time.
+type Applier struct {
+	cluster string
+	c       *client
+	opts    ApplyOptions
+	nsReady bool // the inventory namespace is known to exist
+}
+
+// NewApplier connects to the cluster cfg points at (see RESTConfig); no
+// request is made until Plan.
+func NewApplier(cluster string, cfg *rest.Config, opts ApplyOptions) (*Applier, error) {
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+	}
+	return &Applier{cluster: cluster, c: c, opts: opts.withDefaults()}, nil
+}
+
+func (a *Applier) resource(it *item) dynamic.ResourceInterface {
+	if it.namespaced {
+		return a.c.dyn.Resource(it.gvr).Namespace(it.key.Namespace)
+	}
+	return a.c.dyn.Resource(it.gvr)
+}
+
+// Result is what one reconcile did to one cluster.
+type Result struct {
+	Cluster string
+	// Plan is what was planned; nil when the plan could not be made.
+	Plan *Plan
+	// Counts of objects by what happened to them. Unchanged includes
+	// objects whose hash was refreshed.
+	Created, Updated, Deleted, Unchanged, Failed int
+	// Managed is the number of objects in the inventory afterwards.
+	Managed int
+	// Errors are the objects that failed, each with its key and source.
+	Errors []*ObjectError
+	// Warnings are not failures: fields taken over from other managers.
+	Warnings []string
+	// Err is the failure of the cluster as a whole: unreachable, render
+	// failed, inventory not written, a tripped prune guard.
+	Err error
+	// Applied is false when nothing was written: a dry run, a paused
+	// cluster, or a cluster that could not be planned.
+	Applied bool
+	// Paused is set for a paused cluster: planned, never written.
+	Paused bool
+}
+
+// Failures joins the cluster error and every object error; nil when the
+// cluster was reconciled without problems.
+func (r Result) Failures() error {
+	errs := []error{r.Err}
+	for _, e := range r.Errors {
+		errs = append(errs, fmt.Errorf("cluster %s: %w", r.Cluster, e))
+	}
+	return errors.Join(errs...)
+}
+
+// DiffPlan is the plan as diff prints it, with the cluster error and the
+// objects that could not be planned in its Err.
+func (r Result) DiffPlan() diff.ClusterPlan {
+	cp := diff.ClusterPlan{Cluster: r.Cluster}
+	if r.Plan != nil {
+		cp = r.Plan.Changes
+	}
+	errs := []error{r.Err}
+	if r.Plan != nil {
+		for _, e := range r.Plan.Errors {
+			errs = append(errs, e)
+		}
+		if r.Err == nil && r.Plan.PruneErr != nil {
+			errs = append(errs, r.Plan.PruneErr)
+		}
+	}
+	cp.Err = errors.Join(errs...)
+	return cp
+}
+
+// countPlan fills the counts of a result that wrote nothing from its plan.
+func (r *Result) countPlan() {
+	s := r.Plan.Changes.Summary()
+	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update, s.Delete, s.Unchanged
+	r.Errors = append(r.Errors, r.Plan.Errors...)
+	r.Failed = len(r.Errors)
+	r.Managed = r.Plan.Managed
+}

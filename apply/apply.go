@@ -1,0 +1,234 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"mcp.dev/mcp/diff"
+)
+
+// outcome is what happened to one object during Apply.
+type outcome struct {
+	done    bool // applied or deleted
+	err     *ObjectError
+	warning string
+	live    *unstructured.Unstructured // as the apply returned it
+}
+
+// Apply carries out p, made by Plan on this Applier: it records the
+// inventory, applies in SPEC order, prunes, records the inventory again
+// and, with Wait, waits for the applied objects to become healthy. One
+// object's failure never stops the others. With DryRun nothing is written.
+func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
+	r := Result{Cluster: a.cluster, Plan: p}
+	if a.opts.DryRun {
+		r.countPlan()
+		r.Err = p.PruneErr
+		return r
+	}
+	r.Applied = true
+	outcomes := make(map[*item]*outcome, len(p.items))
+	for _, it := range p.items {
+		outcomes[it] = &outcome{}
+	}
+
+	// 1. Record every desired object before touching any, so that a crash
+	//    mid-apply leaves nothing behind that prune would not find.
+	inv := maps.Clone(p.inventory)
+	for _, it := range p.items {
+		if a.inInventory(it) {
+			inv[it.key] = entry{Key: it.key, Version: it.gvk.Version, Placement: it.placement}
+		}
+	}
+	if !inv.equal(p.inventory) {
+		shards, err := a.writeInventory(ctx, inv, p.shards)
+		p.shards = shards
+		if err != nil {
+			r.Err = fmt.Errorf("cluster %s: %w", a.cluster, err)
+			r.countPlan()
+			r.Applied = false
+			return r
+		}
+	}
+
+	// 2. Apply, step by step.
+	var toApply, toDelete []*item
+	for _, it := range p.items {
+		switch {
+		case it.src.Obj != nil && a.shouldApply(it):
+			toApply = append(toApply, it)
+		case it.src.Obj == nil && it.err == nil && it.action == diff.Delete:
+			toDelete = append(toDelete, it)
+		}
+	}
+	total := len(toApply)
+	if a.opts.Prune && p.PruneErr == nil {
+		total += len(toDelete)
+	}
+	var done atomic.Int64
+	report := func(wave int, phase string) {
+		if a.opts.Progress != nil {
+			a.opts.Progress(Progress{Cluster: a.cluster, Done: int(done.Load()), Total: total, Wave: wave, Phase: phase})
+		}
+	}
+	for _, s := range applyOrder(toApply) {
+		report(s.wave, "apply")
+		a.applyStep(ctx, s, outcomes, &done, func() { report(s.wave, "apply") })
+		if s.class == classCRD {
+			a.waitEstablished(ctx, s.items, outcomes)
+			a.c.refresh() // their kinds are served now
+		}
+	}
+
+	// 3. Prune, unless the guard tripped.
+	if p.PruneErr != nil {
+		r.Err = p.PruneErr
+	} else if a.opts.Prune {
+		for _, s := range deleteOrder(toDelete) {
+			report(s.wave, "prune")
+			a.deleteStep(ctx, s, outcomes, &done, func() { report(s.wave, "prune") })
+		}
+	}
+
+	// 4. Record what mcp now manages: the desired objects and whatever
+	//    could not be pruned.
+	final := inventory{}
+	for _, it := range p.items {
+		o := outcomes[it]
+		switch {
+		case it.src.Obj != nil:
+			if a.inInventory(it) {
+				final[it.key] = inv[it.key]
+			}
+		case it.gone || it.orphan:
+		case it.action == diff.Delete && o.done:
+		default:
+			if e, ok := p.inventory[it.key]; ok {
+				final[it.key] = e
+			}
+		}
+	}
+	if !final.equal(inv) {
+		shards, err := a.writeInventory(ctx, final, p.shards)
+		p.shards = shards
+		if err != nil {
+			r.Err = errors.Join(r.Err, fmt.Errorf("cluster %s: %w", a.cluster, err))
+		}
+	}
+	p.inventory = final
+	r.Managed = len(final)
+
+	// 5. Health.
+	if a.opts.Wait {
+		report(0, "wait")
+		a.waitHealthy(ctx, toApply, outcomes)
+	}
+	a.count(&r, p, outcomes)
+	return r
+}
+
+// inInventory: a desired object belongs in the inventory once mcp may
+// have applied it, that is unless its kind is unknown to the cluster.
+func (a *Applier) inInventory(it *item) bool {
+	return it.src.Obj != nil && !errors.Is(it.err, ErrUnknownKind) && (it.gvr.Resource != "" || it.pending)
+}
+
+// shouldApply: a change, a stale hash, or an object the dry-run refused
+// (it may pass now that earlier steps ran, and its error is then the
+// apply's own).
+func (a *Applier) shouldApply(it *item) bool {
+	if it.err != nil {
+		return apierrors.ReasonForError(it.err) != metav1.StatusReasonUnknown
+	}
+	return it.action == diff.Create || it.action == diff.Update || it.reapply
+}
+
+func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*outcome, done *atomic.Int64, tick func()) {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.opts.ObjectConcurrency)
+	for _, it := range s.items {
+		o := outcomes[it] // each goroutine writes only its own outcome
+		g.Go(func() error {
+			defer func() { done.Add(1); tick() }()
+			if it.pending {
+				m, err := a.c.mapping(it.gvk)
+				if err != nil {
+					o.err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "apply", Err: err}
+					return nil
+				}
+				it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
+			}
+			u, err := a.ssa(ctx, it, false, false)
+			if apierrors.IsConflict(err) {
+				// Another manager owns some of these fields: take them
+				// (mcp is the source of truth) and say whose they were.
+				o.warning = fmt.Sprintf("%s (%s): took over fields: %v", it.key, it.src.Source, err)
+				u, err = a.ssa(ctx, it, false, true)
+			}
+			if err != nil {
+				o.err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "apply", Err: err}
+				return nil
+			}
+			o.done, o.live = true, u
+			return nil
+		})
+	}
+	_ = g.Wait() // goroutines never fail: errors are per object
+}
+
+func (a *Applier) deleteStep(ctx context.Context, s step, outcomes map[*item]*outcome, done *atomic.Int64, tick func()) {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.opts.ObjectConcurrency)
+	background := metav1.DeletePropagationBackground
+	for _, it := range s.items {
+		o := outcomes[it]
+		g.Go(func() error {
+			defer func() { done.Add(1); tick() }()
+			err := a.resource(it).Delete(ctx, it.key.Name, metav1.DeleteOptions{PropagationPolicy: &background})
+			if err != nil && !apierrors.IsNotFound(err) {
+				o.err = &ObjectError{Key: it.key, Op: "delete", Err: err}
+				return nil
+			}
+			o.done = true
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// count fills r's counts and errors from the outcomes.
+func (a *Applier) count(r *Result, p *Plan, outcomes map[*item]*outcome) {
+	for _, it := range p.items {
+		o := outcomes[it]
+		if o.warning != "" {
+			r.Warnings = append(r.Warnings, o.warning)
+		}
+		// An object the dry-run refused has no action; if its apply
+		// passed, whether it existed says what the apply did.
+		retried := it.err != nil
+		switch {
+		case o.err != nil:
+			r.Errors = append(r.Errors, o.err)
+		case o.done && it.src.Obj != nil && (it.action == diff.Create || retried && it.live == nil):
+			r.Created++
+		case o.done && it.src.Obj != nil && (it.action == diff.Update || retried):
+			r.Updated++
+		case retried:
+			r.Errors = append(r.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
+		case it.action == diff.Delete && o.done:
+			r.Deleted++
+		case it.action == diff.Unchanged && it.src.Obj != nil:
+			r.Unchanged++
+		}
+	}
+	r.Failed = len(r.Errors)
+}

@@ -1,0 +1,108 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"mcp.dev/mcp/diff"
+)
+
+// decide sets the action of every item. Desired objects that pass the
+// fast path cost no request; the others are applied with dryRun=All and
+// the server's answer is compared with the live object, so that defaults
+// the server adds never show as changes.
+func (a *Applier) decide(ctx context.Context, p *Plan) {
+	newNamespaces := map[string]bool{}
+	for _, it := range p.items {
+		if it.src.Obj != nil && it.err == nil && isNamespace(it.key) && it.live == nil {
+			newNamespaces[it.key.Name] = true
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.opts.ObjectConcurrency)
+	for _, it := range p.items {
+		if it.err != nil {
+			continue
+		}
+		switch {
+		case it.src.Obj == nil:
+			a.decideInventoryOnly(it)
+		case it.pending || (it.namespaced && newNamespaces[it.key.Namespace]):
+			// Not servable before an earlier step of the apply (CRD,
+			// namespace): no dry-run possible, the object is new.
+			it.setChange(nil, it.desired)
+		case it.live != nil && !a.opts.NoFastPath && unchanged(it.desired, it.live, it.hash):
+			it.setChange(it.live, it.live)
+		default:
+			g.Go(func() error {
+				after, err := a.ssa(gctx, it, true, true)
+				if err != nil {
+					it.err = err
+					return nil
+				}
+				it.setChange(it.live, after)
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	for _, it := range p.items {
+		if it.err == nil && it.src.Obj != nil && it.action == diff.Unchanged {
+			it.reapply = it.live.GetAnnotations()[AppliedHashAnnotation] != it.hash
+		}
+	}
+}
+
+func (a *Applier) decideInventoryOnly(it *item) {
+	switch {
+	case it.live == nil:
+		it.gone, it.action = true, diff.Unchanged
+	case it.orphan || !a.opts.Prune:
+		it.action = diff.Unchanged
+	default:
+		it.setChange(it.live, nil)
+	}
+}
+
+// setChange compares before and after without mcp's hash annotation and
+// records the change with where the object came from.
+func (it *item) setChange(before, after *unstructured.Unstructured) {
+	ch := diff.ChangeFor(it.key, stripHash(before), stripHash(after))
+	ch.File = it.src.Source
+	if ch.Placement == "" {
+		ch.Placement = it.placement
+	}
+	it.change, it.action = ch, ch.Action
+}
+
+// guard sets p.PruneErr when the plan's deletions must not happen: the
+// desired state is empty, or they are a mass prune.
+func (a *Applier) guard(p *Plan) {
+	deletes := 0
+	for _, it := range p.items {
+		if it.err == nil && it.action == diff.Delete {
+			deletes++
+		}
+	}
+	switch {
+	case deletes == 0:
+	case p.empty:
+		p.PruneErr = fmt.Errorf("cluster %s: %w (%d in the inventory)", a.cluster, ErrEmptyDesired, len(p.inventory))
+	case !a.opts.AllowMassPrune && deletes > MassPruneMin && 2*deletes > len(p.inventory):
+		p.PruneErr = fmt.Errorf("cluster %s: %w: %d of %d managed objects would be deleted (allow with --allow-mass-prune)",
+			a.cluster, ErrMassPrune, deletes, len(p.inventory))
+	}
+}
+
+// ssa sends the desired object with its hash as a server-side apply.
+func (a *Applier) ssa(ctx context.Context, it *item, dryRun, force bool) (*unstructured.Unstructured, error) {
+	opts := metav1.ApplyOptions{FieldManager: a.opts.FieldManager, Force: force}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	return a.resource(it).Apply(ctx, it.key.Name, withHash(it.desired, it.hash), opts)
+}

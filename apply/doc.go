@@ -1,0 +1,35 @@
+// Package apply owns what mcp does to clusters: it reads what each
+// cluster holds, works out what applying the desired objects would change
+// (a diff.ClusterPlan), applies them with server-side apply in SPEC order,
+// keeps an inventory of what mcp applied on the cluster itself, prunes
+// what is no longer desired, waits for health, and does all this for many
+// clusters at once.
+//
+//	results := apply.ApplyAll(ctx, targets, apply.DefaultApplyOptions())
+//	for _, r := range results {
+//		fmt.Println(r.Cluster, r.Created, r.Updated, r.Deleted, r.Failures())
+//	}
+//
+// or, for one cluster, in two steps with the plan in between:
+//
+//	cfg, _ := apply.RESTConfig(apply.Target{Name: "eu", Kubeconfig: "/etc/mcp/clusters/eu"})
+//	a, _ := apply.NewApplier("eu", cfg, apply.DefaultApplyOptions())
+//	plan, err := a.Plan(ctx, objects, nil)      // no writes
+//	diff.WriteText(os.Stdout, diff.Plan{Clusters: []diff.ClusterPlan{plan.Changes}}, diff.TextOptions{})
+//	result := a.Apply(ctx, plan)
+//
+// Scale: a reconcile that changes nothing costs a few requests per kind,
+// not per object. Live objects are read with one paginated LIST per kind
+// (label app.kubernetes.io/managed-by=mcp). Every applied object carries
+// the annotation mcp.dev/applied-hash, a hash of the desired object; an
+// object whose live copy has today's hash and still holds every desired
+// field with an equal value is unchanged without a request. Only the
+// others are sent as a server-side dry-run, whose answer is compared with
+// the live object by diff.Compare, so server defaults never show as
+// changes.
+//
+// Safety: prune deletes only objects listed in the inventory (ConfigMaps
+// in namespace mcp-system), never anything else, and refuses a mass prune
+// (ErrMassPrune) or a prune of everything because nothing is desired
+// (ErrEmptyDesired).
+package apply

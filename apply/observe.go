@@ -1,0 +1,103 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"mcp.dev/mcp/internal/object"
+)
+
+// ManagedByLabel marks every object mcp applies; live objects are read by
+// this label, one LIST per kind.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "mcp"
+)
+
+// listConcurrency bounds the LISTs of one cluster in flight at once.
+const listConcurrency = 4
+
+// liveSet holds the live managed objects of the listed kinds by key, and
+// why a kind could not be listed.
+type liveSet struct {
+	objs   map[object.Key]*unstructured.Unstructured
+	failed map[schema.GroupVersionResource]error
+}
+
+// observe lists, for every resource in gvrs, the objects carrying mcp's
+// managed-by label across all namespaces, page by page. It costs one
+// request per resource (per page of PageSize objects), however many
+// objects there are. A resource that cannot be listed is recorded in
+// failed; the others are still read.
+func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResource) liveSet {
+	ls := liveSet{objs: map[object.Key]*unstructured.Unstructured{}, failed: map[schema.GroupVersionResource]error{}}
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	for _, gvr := range gvrs {
+		g.Go(func() error {
+			items, err := a.list(ctx, gvr)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				ls.failed[gvr] = err
+				return nil
+			}
+			for _, u := range items {
+				ls.objs[object.KeyOf(u)] = u
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // goroutines never fail: errors are per resource
+	return ls
+}
+
+func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	opts := metav1.ListOptions{LabelSelector: ManagedByLabel + "=" + ManagedByValue, Limit: a.opts.PageSize}
+	for {
+		list, err := a.c.dyn.Resource(gvr).List(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+		}
+		for i := range list.Items {
+			u := &list.Items[i]
+			// LIST items carry no apiVersion/kind of their own in some
+			// encodings; give them the list's so keys match.
+			if u.GetKind() == "" {
+				u.SetAPIVersion(list.GetAPIVersion())
+				u.SetKind(kindOfList(list.GetKind()))
+			}
+			out = append(out, u)
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return out, nil
+		}
+	}
+}
+
+func kindOfList(listKind string) string {
+	const suffix = "List"
+	if len(listKind) > len(suffix) && listKind[len(listKind)-len(suffix):] == suffix {
+		return listKind[:len(listKind)-len(suffix)]
+	}
+	return listKind
+}
+
+// get reads one object that the LIST did not show (not labelled by mcp
+// yet: it was created by someone else); nil when it does not exist.
+func (a *Applier) get(ctx context.Context, it *item) (*unstructured.Unstructured, error) {
+	u, err := a.resource(it).Get(ctx, it.key.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return u, err
+}

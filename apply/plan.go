@@ -1,0 +1,223 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
+)
+
+// Plan is what applying would do to one cluster: the diff to print, the
+// objects that could not be planned, and what Apply needs to carry it out.
+type Plan struct {
+	// Changes is the plan as the diff package prints it. Objects listed in
+	// Errors are not in it.
+	Changes diff.ClusterPlan
+	// Errors are objects the server refused in the dry-run, or whose kind
+	// it does not serve. Apply still tries the refused ones.
+	Errors []*ObjectError
+	// PruneErr is ErrMassPrune or ErrEmptyDesired (wrapped) when the plan's
+	// deletions would be refused; Apply then deletes nothing.
+	PruneErr error
+	// Managed is the number of objects in the inventory before the apply.
+	Managed int
+
+	items     []*item
+	inventory inventory
+	shards    int
+	empty     bool // no desired objects
+}
+
+// item is one object of a plan: desired, in the inventory, or both.
+type item struct {
+	src        Object                     // as rendered; src.Obj is nil for an inventory-only object
+	desired    *unstructured.Unstructured // src.Obj with namespace defaulted
+	key        object.Key
+	gvk        schema.GroupVersionKind
+	gvr        schema.GroupVersionResource
+	namespaced bool
+	// pending: the kind is defined by a CRD of the same apply and is not
+	// served yet, so no dry-run is possible.
+	pending   bool
+	hash      string
+	placement string
+	live      *unstructured.Unstructured
+	action    diff.Action
+	// reapply: unchanged, but the live hash is stale; applied silently so
+	// that the fast path works next time.
+	reapply bool
+	orphan  bool // no longer desired, but its placement does not prune
+	gone    bool // in the inventory only, and no longer on the cluster
+	change  diff.Change
+	err     error
+}
+
+// Plan reads the cluster's inventory and live objects and works out what
+// applying desired would change. noPrune names placements whose objects
+// are never pruned. The error is for the cluster as a whole (unreachable,
+// inventory unreadable, desired objects listed twice).
+func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) (*Plan, error) {
+	a.c.forget()
+	inv, shards, err := a.readInventory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", a.cluster, err)
+	}
+	p := &Plan{Managed: len(inv), inventory: inv, shards: shards, empty: len(desired) == 0}
+	if err := a.mapDesired(p, desired); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", a.cluster, err)
+	}
+	a.mapInventory(p, noPrune)
+
+	var gvrs []schema.GroupVersionResource
+	for _, it := range p.items {
+		if it.err == nil && !it.pending && !slices.Contains(gvrs, it.gvr) {
+			gvrs = append(gvrs, it.gvr)
+		}
+	}
+	live := a.observe(ctx, gvrs)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", a.cluster, err)
+	}
+	a.fillLive(ctx, p, live)
+	a.decide(ctx, p)
+	a.guard(p)
+
+	p.Changes = diff.ClusterPlan{Cluster: a.cluster}
+	for _, it := range p.items {
+		if it.err != nil {
+			p.Errors = append(p.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
+			continue
+		}
+		if it.src.Obj == nil && it.action != diff.Delete {
+			continue
+		}
+		p.Changes.Changes = append(p.Changes.Changes, it.change)
+	}
+	slices.SortFunc(p.Changes.Changes, func(x, y diff.Change) int { return object.Compare(x.Key, y.Key) })
+	return p, nil
+}
+
+// mapDesired adds an item per desired object and finds how its kind is
+// served; kinds of desired CRDs that the cluster does not serve yet are
+// pending.
+func (a *Applier) mapDesired(p *Plan, desired []Object) error {
+	crds := desiredCRDs(desired)
+	seen := make(map[object.Key]string, len(desired))
+	var dups []error
+	for _, o := range desired {
+		it := &item{src: o, desired: o.Obj.DeepCopy(), gvk: o.Obj.GroupVersionKind(), placement: o.Placement}
+		m, err := a.c.mapping(it.gvk)
+		switch {
+		case err == nil:
+			it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
+		case errors.Is(err, ErrUnknownKind) && crds[it.gvk.GroupKind()] != nil:
+			it.pending, it.namespaced = true, *crds[it.gvk.GroupKind()]
+		default:
+			it.err = err
+		}
+		if it.namespaced && it.desired.GetNamespace() == "" {
+			it.desired.SetNamespace("default") // as kubectl does
+		} else if !it.namespaced && it.err == nil {
+			it.desired.SetNamespace("")
+		}
+		it.key = object.KeyOf(it.desired)
+		if prev, dup := seen[it.key]; dup {
+			dups = append(dups, fmt.Errorf("%s declared twice: %s and %s", it.key, prev, o.Source))
+		}
+		seen[it.key] = o.Source
+		if it.hash, err = appliedHash(it.desired); err != nil && it.err == nil {
+			it.err = err
+		}
+		p.items = append(p.items, it)
+	}
+	return errors.Join(dups...)
+}
+
+// desiredCRDs maps the kinds defined by desired CRDs to whether they are
+// namespaced.
+func desiredCRDs(desired []Object) map[schema.GroupKind]*bool {
+	out := map[schema.GroupKind]*bool{}
+	for _, o := range desired {
+		if !isCRD(o.Obj) {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "names", "kind")
+		scope, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scope")
+		namespaced := scope != "Cluster"
+		out[schema.GroupKind{Group: group, Kind: kind}] = &namespaced
+	}
+	return out
+}
+
+func isCRD(u *unstructured.Unstructured) bool {
+	gk := u.GroupVersionKind().GroupKind()
+	return gk == schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+}
+
+func isNamespace(k object.Key) bool { return k.Group == "" && k.Kind == "Namespace" }
+
+// mapInventory adds an item per inventory object that is no longer
+// desired. One whose kind the cluster no longer serves is gone already.
+func (a *Applier) mapInventory(p *Plan, noPrune []string) {
+	desired := make(map[object.Key]bool, len(p.items))
+	for _, it := range p.items {
+		desired[it.key] = true
+	}
+	for _, e := range p.inventory.sorted() {
+		if desired[e.Key] {
+			continue
+		}
+		it := &item{key: e.Key, gvk: e.gvk(), placement: e.Placement, action: diff.Delete}
+		m, err := a.c.mapping(it.gvk)
+		if errors.Is(err, ErrUnknownKind) {
+			continue // its CRD was deleted, and the object with it
+		}
+		if err != nil {
+			it.err = err
+		} else {
+			it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
+		}
+		it.orphan = slices.Contains(noPrune, e.Placement)
+		p.items = append(p.items, it)
+	}
+}
+
+// fillLive attaches the live copy to each item. Desired objects the LIST
+// did not show are read one by one: they exist without mcp's label, or not
+// at all. An inventory object missing from the LIST is gone, or someone
+// took it out of mcp's hands by removing the label.
+func (a *Applier) fillLive(ctx context.Context, p *Plan, ls liveSet) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.opts.ObjectConcurrency)
+	for _, it := range p.items {
+		if it.err != nil || it.pending {
+			continue
+		}
+		if u, ok := ls.objs[it.key]; ok {
+			it.live = u
+			continue
+		}
+		listErr, listFailed := ls.failed[it.gvr]
+		if it.src.Obj == nil {
+			if listFailed {
+				it.err = listErr
+			}
+			continue
+		}
+		g.Go(func() error {
+			u, err := a.get(gctx, it)
+			it.live, it.err = u, err
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
