@@ -143,7 +143,7 @@ func strictDecode(d doc, into any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s: %v", ErrInvalid, describe(d.obj), err)}
 	}
 	return nil
 }

@@ -35,7 +35,14 @@ func (r *repo) kustomize(dir string) ([]doc, error) {
 	opts := krusty.MakeDefaultOptions() // plugins, helm and exec functions disabled
 	m, err := krusty.MakeKustomizer(opts).Run(r.fs, abs(dir))
 	if err != nil {
-		return nil, &Error{File: file, Err: fmt.Errorf("%w: %v", ErrKustomize, err)}
+		errs := []error{&Error{File: file, Err: fmt.Errorf("%w: %v", ErrKustomize, err)}}
+		// A file kustomize misses may be one render refused to copy.
+		for p, skipErr := range r.skipped {
+			if strings.Contains(err.Error(), path.Base(p)) {
+				errs = append(errs, &Error{File: p, Err: skipErr})
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
 	out, err := m.AsYaml()
 	if err != nil {

@@ -125,6 +125,10 @@ func (r *repo) copyFile(real, rel string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
 	}
+	if checkText(rel, data) == nil && aliasBomb(data, 2) {
+		r.skipped[rel] = fmt.Errorf("%w: YAML aliases expand to more than %d values (alias bomb?)", ErrTooLarge, maxAliasValues)
+		return nil
+	}
 	return r.fs.WriteFile(abs(rel), data)
 }
 
