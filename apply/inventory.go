@@ -18,8 +18,11 @@ import (
 // Where the inventory lives on each cluster (SPEC section 2).
 const (
 	InventoryNamespace = "mcp-system"
-	InventoryName      = "mcp-inventory"
-	// inventoryLabel marks the inventory ConfigMaps, read with one LIST.
+	// InventoryName is the default name of the inventory ConfigMap; more
+	// shards are named InventoryName-1, -2, ...
+	InventoryName = "mcp-inventory"
+	// inventoryLabel marks the inventory ConfigMaps (value: the inventory
+	// name), read with one LIST.
 	inventoryLabel = "mcp.dev/inventory"
 	inventoryKey   = "objects"
 	// shardBytes caps the data of one inventory ConfigMap: etcd refuses
@@ -110,19 +113,19 @@ func decodeInventory(inv inventory, data, shard string) error {
 	return nil
 }
 
-// shardName is the name of the i-th inventory ConfigMap.
-func shardName(i int) string {
+// shardName is the name of the i-th ConfigMap of inventory name.
+func shardName(name string, i int) string {
 	if i == 0 {
-		return InventoryName
+		return name
 	}
-	return InventoryName + "-" + strconv.Itoa(i)
+	return name + "-" + strconv.Itoa(i)
 }
 
 // readInventory reads every shard with one LIST. shards is how many
 // ConfigMaps hold it, so that a smaller inventory can delete the rest.
 func (a *Applier) readInventory(ctx context.Context) (inv inventory, shards int, err error) {
 	list, err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).List(ctx,
-		metav1.ListOptions{LabelSelector: inventoryLabel + "=true"})
+		metav1.ListOptions{LabelSelector: inventoryLabel + "=" + a.opts.Inventory})
 	if err != nil {
 		return nil, 0, fmt.Errorf("read inventory: %w", err)
 	}
@@ -156,8 +159,8 @@ func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards i
 		cm.SetAPIVersion("v1")
 		cm.SetKind("ConfigMap")
 		cm.SetNamespace(InventoryNamespace)
-		cm.SetName(shardName(i))
-		cm.SetLabels(map[string]string{inventoryLabel: "true"})
+		cm.SetName(shardName(a.opts.Inventory, i))
+		cm.SetLabels(map[string]string{inventoryLabel: a.opts.Inventory})
 		_ = unstructured.SetNestedField(cm.Object, d, "data", inventoryKey)
 		_, err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).Apply(ctx, cm.GetName(), cm,
 			metav1.ApplyOptions{FieldManager: a.opts.FieldManager, Force: true})
@@ -166,9 +169,9 @@ func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards i
 		}
 	}
 	for i := len(data); i < oldShards; i++ {
-		err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).Delete(ctx, shardName(i), metav1.DeleteOptions{})
+		err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).Delete(ctx, shardName(a.opts.Inventory, i), metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return oldShards, fmt.Errorf("write inventory: delete %s/%s: %w", InventoryNamespace, shardName(i), err)
+			return oldShards, fmt.Errorf("write inventory: delete %s/%s: %w", InventoryNamespace, shardName(a.opts.Inventory, i), err)
 		}
 	}
 	return len(data), nil

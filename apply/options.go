@@ -11,6 +11,9 @@ import (
 type ApplyOptions struct {
 	// FieldManager owns the fields mcp applies (server-side apply).
 	FieldManager string
+	// Inventory names the ConfigMap(s) in namespace mcp-system that list
+	// what was applied; two mcp instances sharing a cluster need two names.
+	Inventory string
 	// Prune deletes objects of the inventory that are no longer desired.
 	Prune bool
 	// AllowMassPrune lets a reconcile delete more than half of a cluster's
@@ -44,6 +47,7 @@ type ApplyOptions struct {
 func DefaultApplyOptions() ApplyOptions {
 	return ApplyOptions{
 		FieldManager:      "mcp",
+		Inventory:         InventoryName,
 		Prune:             true,
 		Timeout:           5 * time.Minute,
 		Concurrency:       8,
@@ -58,6 +62,9 @@ func (o ApplyOptions) withDefaults() ApplyOptions {
 	d := DefaultApplyOptions()
 	if o.FieldManager == "" {
 		o.FieldManager = d.FieldManager
+	}
+	if o.Inventory == "" {
+		o.Inventory = d.Inventory
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = d.Timeout
