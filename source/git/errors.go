@@ -63,7 +63,7 @@ func (s *Source) translate(ctx context.Context, what string, err error) error {
 			msg:      "repository " + url + " is empty: branch " + s.opts.Branch + " not found",
 			sentinel: source.ErrBranchNotFound, cause: err,
 		}
-	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() == nil && isTimeout(err):
 		return fmt.Errorf("%s %s: timed out after %s: %w", what, url, s.opts.Timeout, err)
 	}
 	return fmt.Errorf("%s %s: %w", what, url, err)
@@ -81,4 +81,11 @@ func isNetwork(err error) bool {
 	var opErr *net.OpError
 	return errors.As(err, &netErr) || errors.As(err, &opErr) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// isTimeout reports whether the call's own timeout ended it: its context
+// (http) or the deadline on its connection (ssh).
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout()
 }

@@ -168,7 +168,9 @@ func (s *Source) lsRemote(ctx context.Context) (map[plumbing.ReferenceName]plumb
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{s.url.clean}})
 	callCtx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	list, err := remote.ListContext(callCtx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled})
+	proxy, done := s.callProxy(callCtx)
+	defer done()
+	list, err := remote.ListContext(callCtx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled, ProxyOptions: proxy})
 	if err != nil {
 		return nil, s.translate(ctx, "ls-remote", err)
 	}
@@ -190,13 +192,16 @@ func (s *Source) fetchSpecs(ctx context.Context, repo *git.Repository, depth int
 	}
 	callCtx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
+	proxy, done := s.callProxy(callCtx)
+	defer done()
 	err = repo.FetchContext(callCtx, &git.FetchOptions{
-		RemoteName: "origin",
-		RefSpecs:   specs,
-		Depth:      depth,
-		Auth:       auth,
-		Tags:       git.NoTags,
-		Force:      true,
+		ProxyOptions: proxy,
+		RemoteName:   "origin",
+		RefSpecs:     specs,
+		Depth:        depth,
+		Auth:         auth,
+		Tags:         git.NoTags,
+		Force:        true,
 	})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
