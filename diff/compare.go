@@ -302,8 +302,22 @@ func toQuantity(v any) (resource.Quantity, bool) {
 			s = strconv.FormatFloat(n.f, 'g', -1, 64)
 		}
 	}
+	if !plausibleQuantity(s) {
+		return resource.Quantity{}, false
+	}
 	q, err := resource.ParseQuantity(s)
 	return q, err == nil
+}
+
+// plausibleQuantity rejects strings that parse as quantities but take the
+// resource package minutes to compare ("1e999999999"): a manifest must not
+// be able to hang a diff. Real quantities are short, with small exponents.
+func plausibleQuantity(s string) bool {
+	if len(s) > 40 {
+		return false
+	}
+	i := strings.IndexAny(s, "eE")
+	return i < 0 || len(s)-i-1 <= 3 // "1e+18", "1E-9", "1Ei"
 }
 
 // formatPath writes segments as "spec.containers[name=web].image"; map

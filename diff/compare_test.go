@@ -65,6 +65,11 @@ func TestCompare(t *testing.T) {
 				Old:  "500m", New: "250m",
 			}},
 		},
+		"a huge exponent is not read as a quantity": {
+			before: obj(t, "kind: X\nspec: {resources: {limits: {cpu: \"1e999999999\"}}}"),
+			after:  obj(t, "kind: X\nspec: {resources: {limits: {cpu: \"1\"}}}"),
+			want:   []FieldChange{{Path: "spec.resources.limits.cpu", Old: "1e999999999", New: "1"}},
+		},
 		"quantities only compare as amounts below resources": {
 			before: obj(t, "apiVersion: v1\nkind: ConfigMap\ndata: {cpu: \"1\"}"),
 			after:  obj(t, "apiVersion: v1\nkind: ConfigMap\ndata: {cpu: 1000m}"),
