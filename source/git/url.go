@@ -40,8 +40,10 @@ func parseURL(raw string) (repoURL, error) {
 	}
 	if m := scpLike.FindStringSubmatch(raw); m != nil && !strings.Contains(raw, "://") {
 		u := repoURL{clean: raw, redacted: raw, user: m[1], ssh: true, host: m[2], port: 22}
-		if m[3] == "" {
-			return repoURL{}, fmt.Errorf("repo URL %s has no path", raw)
+		if m[3] == "" || strings.Contains(m[3], "@") {
+			// "user:password@host:path" reads as host "user"; refuse it
+			// rather than guess, and never echo the password.
+			return repoURL{}, fmt.Errorf("repo URL %s is not a valid ssh URL (use ssh://user@host/path with --git-ssh-key-file)", Redact(raw))
 		}
 		return u, nil
 	}
