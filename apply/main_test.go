@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
@@ -209,4 +210,8 @@ func configMaps(ns string, n int) string {
 
 func namespace(name string) string {
 	return "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n"
+}
+
+func metavOpts(manager string) metav1.ApplyOptions {
+	return metav1.ApplyOptions{FieldManager: manager, Force: true}
 }
