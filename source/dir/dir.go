@@ -216,10 +216,10 @@ func Ignored(name string) bool {
 		name == ".DS_Store":
 		return true
 	}
-	// vim swap files: .name.swp, .swo, ... .swa
+	// vim swap files: .name.swp, then .swo, .swn, ..., and the .swx probe
 	if strings.HasPrefix(name, ".") {
 		ext := filepath.Ext(name)
-		if len(ext) == 4 && strings.HasPrefix(ext, ".sw") && ext[3] >= 'a' && ext[3] <= 'p' {
+		if len(ext) == 4 && len(name) > len(ext) && strings.HasPrefix(ext, ".sw") && ext[3] >= 'a' && ext[3] <= 'z' {
 			return true
 		}
 	}
