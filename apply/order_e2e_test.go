@@ -110,7 +110,9 @@ func TestBrokenAPIService(t *testing.T) {
 	if _, err := dyn(t, "eu").Resource(apisvcGVR).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = dyn(t, "eu").Resource(apisvcGVR).Delete(context.Background(), svc.GetName(), metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = dyn(t, "eu").Resource(apisvcGVR).Delete(context.Background(), svc.GetName(), metav1.DeleteOptions{})
+	})
 
 	a, _ := newApplier(t, "eu", testOptions(t))
 	desired := objects(t, namespace("broken")+configMaps("broken", 3)+`---

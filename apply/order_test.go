@@ -19,7 +19,9 @@ func TestApplyOrder(t *testing.T) {
 	crd := func(n string, w int) obj {
 		return obj{key: object.Key{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: n}, wave: w}
 	}
-	cr := func(k, n string) obj { return obj{key: object.Key{Group: "rbac.authorization.k8s.io", Kind: k, Name: n}} }
+	cr := func(k, n string) obj {
+		return obj{key: object.Key{Group: "rbac.authorization.k8s.io", Kind: k, Name: n}}
+	}
 	cm := func(n string, w int) obj {
 		return obj{key: object.Key{Kind: "ConfigMap", Namespace: "a", Name: n}, wave: w, namespaced: true}
 	}
