@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/diff"
+)
+
+func newApplyCmd() *cobra.Command {
+	var (
+		src      sourceOptions
+		clusters clusterOptions
+		opts     = apply.DefaultApplyOptions()
+	)
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Reconcile each cluster once, then exit",
+		Long: `apply renders the desired state of every cluster, diffs it against what each
+cluster holds and applies the difference with server-side apply (field
+manager "mcp"), in wave order, to all clusters concurrently. It prints the
+plan (as mcp diff does) and then the result per cluster.
+
+Objects mcp applied before and no longer desired are deleted (--prune),
+unless that would delete more than half of a cluster's managed objects:
+then nothing is deleted and the command fails, unless --allow-mass-prune.
+
+Exit codes: 0 every cluster reconciled; 1 a cluster could not be reached,
+rendered or applied, an object failed, or the prune guard tripped.`,
+		Example: `  mcp apply --dir ./fleet --credentials-dir /etc/mcp/clusters
+  mcp apply --repo https://git.example.com/fleet.git --cluster aws-eu-prod --wait --timeout 10m
+  mcp apply --dir ./fleet --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
+			if err != nil {
+				return err
+			}
+			opts.Concurrency = clusters.concurrency
+			stderr := cmd.ErrOrStderr()
+			prog := newProgress(stderr, isTerminal(stderr))
+			opts.Progress = prog.update
+			results := apply.ApplyAll(cmd.Context(), targetsOf(fleet, clusters.credentialsDir), opts)
+			prog.finish()
+
+			out := cmd.OutOrStdout()
+			if err := diff.WriteText(out, livePlan(results), diff.TextOptions{Color: isTerminal(out)}); err != nil {
+				return err
+			}
+			fmt.Fprintln(out)
+			writeResults(out, results, opts.DryRun)
+			var errs []error
+			for _, r := range results {
+				errs = append(errs, r.Failures())
+			}
+			return errors.Join(errs...)
+		},
+	}
+	src.addFlags(cmd.Flags())
+	clusters.addFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.BoolVar(&opts.Prune, "prune", opts.Prune, "delete objects mcp applied before that are no longer desired")
+	f.BoolVar(&opts.AllowMassPrune, "allow-mass-prune", false, "allow deleting more than half of a cluster's managed objects")
+	f.BoolVar(&opts.Wait, "wait", false, "wait until the applied objects are healthy, at most --timeout")
+	f.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long --wait (and the wait for new CRDs) may take")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print, change nothing")
+	return cmd
+}
+
+// writeResults prints one summary line per cluster, with the fields taken
+// over from other field managers. Errors are returned, not printed here.
+func writeResults(w io.Writer, results []apply.Result, dryRun bool) {
+	for _, r := range results {
+		switch {
+		case r.Plan == nil:
+			fmt.Fprintf(w, "cluster %s: not applied\n", r.Cluster)
+			continue
+		case r.Paused:
+			fmt.Fprintf(w, "cluster %s: paused, nothing applied\n", r.Cluster)
+			continue
+		case dryRun:
+			fmt.Fprintf(w, "cluster %s: dry run, nothing applied\n", r.Cluster)
+			continue
+		}
+		fmt.Fprintf(w, "cluster %s: %d created, %d updated, %d deleted, %d unchanged, %d failed (%d managed)\n",
+			r.Cluster, r.Created, r.Updated, r.Deleted, r.Unchanged, r.Failed, r.Managed)
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warn)
+		}
+	}
+}
+

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"slices"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/render"
+)
+
+// targetsOf turns a rendered fleet into apply targets. The kubeconfig path
+// is checked here, right before it is read: it may not leave the
+// credentials directory, whatever links the directory holds now.
+func targetsOf(fleet *render.Fleet, credentialsDir string) []apply.Target {
+	targets := make([]apply.Target, 0, len(fleet.Clusters))
+	for _, cs := range fleet.Clusters {
+		c := cs.Cluster
+		t := apply.Target{
+			Name:      c.Name,
+			Context:   c.Kubeconfig.Context,
+			InCluster: c.InCluster,
+			Paused:    c.Paused,
+			RenderErr: cs.Err,
+		}
+		if cs.Err == nil {
+			path, err := c.KubeconfigPath(credentialsDir)
+			t.Kubeconfig, t.RenderErr = path, err
+		}
+		for _, o := range cs.Objects {
+			t.Objects = append(t.Objects, apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave})
+		}
+		for _, p := range fleet.Placements {
+			if !p.Prune && slices.Contains(p.Selected, c.Name) {
+				t.NoPrune = append(t.NoPrune, p.Name)
+			}
+		}
+		targets = append(targets, t)
+	}
+	return targets
+}
+
+// livePlan is the plan of results, as diff prints it.
+func livePlan(results []apply.Result) diff.Plan {
+	var p diff.Plan
+	for _, r := range results {
+		p.Clusters = append(p.Clusters, r.DiffPlan())
+	}
+	return p
+}
