@@ -194,6 +194,8 @@ type converter struct {
 	what string
 	refs bool
 	errs []error
+	// expanding are the anchors being expanded, to stop recursive aliases.
+	expanding map[*yaml.Node]bool
 }
 
 func (c *converter) fail(n *yaml.Node, err error) {
@@ -214,6 +216,16 @@ func (c *converter) value(n *yaml.Node) any {
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
+		if n.Alias == nil || c.expanding[n.Alias] {
+			c.fail(n, fmt.Errorf("%w: recursive YAML alias", ErrInvalid))
+			c.budget = 0
+			return nil
+		}
+		if c.expanding == nil {
+			c.expanding = map[*yaml.Node]bool{}
+		}
+		c.expanding[n.Alias] = true
+		defer delete(c.expanding, n.Alias)
 		return c.value(n.Alias)
 	case yaml.MappingNode:
 		return c.mapping(n)
@@ -321,6 +333,11 @@ func (c *converter) scalar(n *yaml.Node) any {
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			c.fail(n, fmt.Errorf("%w: %s has no JSON form", ErrInvalid, n.Value))
 			return nil
+		}
+		// JSON does not tell 8.0 from 8, and what the API server sends
+		// back decodes as int64: keep them equal for diffs.
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f)
 		}
 		return f
 	case "!!timestamp", "!!binary":
