@@ -53,6 +53,7 @@ func addCommands(root *cobra.Command, g *globalOptions) {
 	_ = g
 	root.AddCommand(newRenderCmd())
 	root.AddCommand(newValidateCmd())
+	root.AddCommand(newDiffCmd())
 }
 
 // applyEnv sets every flag that was not given on the command line from its
