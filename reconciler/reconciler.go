@@ -16,7 +16,14 @@ import (
 // prune, and report. It is declared here, where it is consumed; the apply
 // package provides the real one.
 type ClusterApplier interface {
-	Reconcile(ctx context.Context, desired render.ClusterState, dryRun bool) Outcome
+	Reconcile(ctx context.Context, desired Desired, dryRun bool) Outcome
+}
+
+// Desired is one cluster's desired state at one revision.
+type Desired struct {
+	render.ClusterState
+	// NoPrune names placements whose objects are never pruned.
+	NoPrune []string
 }
 
 // Outcome is what one reconcile of one cluster did.
@@ -201,7 +208,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			r.workers[name] = w
 			w.start(ctx)
 		}
-		w.setDesired(cs, fleet.Revision)
+		w.setDesired(Desired{ClusterState: cs, NoPrune: NoPrune(fleet, name)}, fleet.Revision)
 	}
 	for name, w := range r.workers {
 		if !seen[name] {

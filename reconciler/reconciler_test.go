@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -22,7 +21,7 @@ type countingApplier struct {
 	results map[string]Result
 }
 
-func (a *countingApplier) Reconcile(_ context.Context, cs render.ClusterState, dryRun bool) Outcome {
+func (a *countingApplier) Reconcile(_ context.Context, cs Desired, dryRun bool) Outcome {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls[cs.Cluster.Name]++

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"mcp.dev/mcp/render"
 )
 
 // worker reconciles one cluster: when its desired state changes, when a
@@ -17,7 +15,7 @@ type worker struct {
 	name string
 
 	mu       sync.Mutex
-	desired  render.ClusterState
+	desired  Desired
 	revision string // of desired
 	applied  string // revision last applied; kept while unreachable
 
@@ -31,9 +29,9 @@ func newWorker(r *Reconciler, name string) *worker {
 }
 
 // setDesired hands the worker a new desired state and wakes it.
-func (w *worker) setDesired(cs render.ClusterState, revision string) {
+func (w *worker) setDesired(d Desired, revision string) {
 	w.mu.Lock()
-	w.desired, w.revision = cs, revision
+	w.desired, w.revision = d, revision
 	w.mu.Unlock()
 	select {
 	case w.kick <- struct{}{}:
@@ -95,24 +93,24 @@ func (w *worker) run(ctx context.Context) {
 // report why it cannot be), then record the status.
 func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 	w.mu.Lock()
-	cs, rev := w.desired, w.revision
+	d, rev := w.desired, w.revision
 	w.mu.Unlock()
 
 	start := time.Now()
 	var out Outcome
-	if cs.Err != nil {
+	if d.Err != nil {
 		// The revision did not render for this cluster: it keeps its last
 		// good state, and the status says why.
-		out = Outcome{Result: Failed, Message: "render failed: " + cs.Err.Error()}
+		out = Outcome{Result: Failed, Message: "render failed: " + d.Err.Error()}
 	} else {
-		out = w.r.applier.Reconcile(ctx, cs, w.r.opts.DryRun)
+		out = w.r.applier.Reconcile(ctx, d, w.r.opts.DryRun)
 	}
 	if ctx.Err() != nil {
 		// Shutting down: an abandoned apply is not an outcome to report.
 		return ClusterStatus{Name: w.name}
 	}
 	applied := rev
-	if out.Result == Unreachable || cs.Err != nil {
+	if out.Result == Unreachable || d.Err != nil {
 		w.mu.Lock()
 		applied = w.applied
 		w.mu.Unlock()
