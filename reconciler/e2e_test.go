@@ -46,9 +46,9 @@ func fleetFiles(ns, value string) map[string]string {
 	return map[string]string{
 		"clusters/aws-eu.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: aws-eu\n  labels: {cloud: aws}\n",
 		"clusters/gcp-us.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: gcp-us\n  labels: {cloud: gcp}\n",
-		"placements.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata:\n  name: base\nspec:\n  path: apps/base\n  clusterSelector: {}\n  namespace: " + ns + "\n",
-		"apps/base/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n",
-		"apps/base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  cluster: ${cluster.name}\n  value: \"" + value + "\"\n",
+		"placements.yaml":      "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata:\n  name: base\nspec:\n  path: apps/base\n  clusterSelector: {}\n  namespace: " + ns + "\n",
+		"apps/base/ns.yaml":    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + ns + "\n",
+		"apps/base/cm.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  cluster: ${cluster.name}\n  value: \"" + value + "\"\n",
 	}
 }
 
