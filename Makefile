@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv lint fuzz bench image clean
+.PHONY: help build test testenv lint fuzz bench image clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,3 +44,6 @@ image: ## build the container image (needs a Docker engine)
 
 clean: ## remove build output
 	rm -rf $(BIN)
+
+demo: build testenv ## the main job: three local clusters reconciled from testdata/demo
+	$(GO) run ./hack/demo

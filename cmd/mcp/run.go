@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/source/git"
+)
+
+// runOptions are the flags of mcp run beyond the source and cluster ones.
+type runOptions struct {
+	interval          time.Duration
+	driftInterval     time.Duration
+	listen            string
+	statusBranch      string
+	statusPath        string
+	statusAuthor      string
+	noStatus          bool
+	dryRun            bool
+	prune             bool
+	allowMassPrune    bool
+	webhookSecretFile string
+}
+
+func newRunCmd() *cobra.Command {
+	var (
+		src      sourceOptions
+		clusters clusterOptions
+		o        runOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the reconciler: poll, render, diff, apply, write status, serve HTTP",
+		Long: `run is the daemon. It checks the source every --interval (cheaply: the remote
+head is asked for and fetched only when it moved; with --dir the directory is
+watched), renders each new revision, and reconciles every cluster on a worker
+of its own: diff, apply, prune, status. Clusters are re-checked for drift
+every --drift-interval. With --repo, outcomes are committed to
+--status-branch; /status, /metrics, /healthz and /readyz are served on
+--listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDaemon(cmd.Context(), cmd.OutOrStdout(), &src, &clusters, &o)
+		},
+	}
+	fs := cmd.Flags()
+	src.addFlags(fs)
+	clusters.addFlags(fs)
+	def := reconciler.DefaultOptions()
+	fs.DurationVar(&o.interval, "interval", def.Interval, "how often the source is checked")
+	fs.DurationVar(&o.driftInterval, "drift-interval", def.DriftInterval, "how often an unchanged cluster is re-checked for drift")
+	fs.StringVar(&o.listen, "listen", ":8080", "address of the HTTP server")
+	fs.StringVar(&o.statusBranch, "status-branch", git.DefaultStatusOptions().Branch, "branch the status files are committed to (created as an orphan branch if missing)")
+	fs.StringVar(&o.statusPath, "status-path", def.StatusPath, "directory of the status files on the status branch")
+	fs.StringVar(&o.statusAuthor, "status-author", "mcp <mcp@localhost>", "author of status commits")
+	fs.BoolVar(&o.noStatus, "no-status", false, "do not commit status files")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "never write to clusters: diff and report only")
+	fs.BoolVar(&o.prune, "prune", true, "delete objects mcp applied that are no longer desired")
+	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
+	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token)")
+	return cmd
+}
+
+func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, clusters *clusterOptions, o *runOptions) error {
+	s, err := src.open(ctx)
+	if err != nil {
+		return err
+	}
+	opts := reconciler.DefaultOptions()
+	opts.Interval, opts.DriftInterval = o.interval, o.driftInterval
+	opts.DryRun = o.dryRun
+	opts.Concurrency = clusters.concurrency
+	opts.StatusPath = o.statusPath
+	opts.Render.CredentialsDir = clusters.credentialsDir
+	opts.Render.Clusters = clusters.clusters
+
+	if gs, ok := s.(*git.Source); ok && !o.noStatus {
+		sw, err := statusWriter(gs, o)
+		if err != nil {
+			return err
+		}
+		opts.Status = sw
+	}
+	if src.dir != "" {
+		// Local work: show each plan and result as it happens.
+		opts.Report = reporter(stdout)
+	}
+
+	var secret []byte
+	if o.webhookSecretFile != "" {
+		data, err := os.ReadFile(o.webhookSecretFile)
+		if err != nil {
+			return fmt.Errorf("--webhook-secret-file: %w", err)
+		}
+		if secret = []byte(strings.TrimSpace(string(data))); len(secret) == 0 {
+			return fmt.Errorf("--webhook-secret-file %s is empty", o.webhookSecretFile)
+		}
+	}
+
+	applyOpts := apply.DefaultApplyOptions()
+	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
+	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
+	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, clusters.credentialsDir), store, metrics, opts)
+	srv := reconciler.NewServer(reconciler.ServerOptions{Listen: o.listen, WebhookSecret: secret}, store, metrics, r.Trigger)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.ListenAndServe(ctx) }()
+	slog.Info("mcp run started", "source", fmt.Sprint(s), "listen", o.listen, "interval", o.interval, "dry_run", o.dryRun)
+
+	loopErr := make(chan error, 1)
+	go func() { loopErr <- r.Run(ctx) }()
+	select {
+	case err := <-httpErr:
+		cancel()
+		<-loopErr
+		return fmt.Errorf("http server on %s: %w", o.listen, err)
+	case err := <-loopErr:
+		cancel()
+		if herr := <-httpErr; err == nil && herr != nil && !errors.Is(herr, context.Canceled) {
+			err = herr
+		}
+		slog.Info("mcp run stopped")
+		return err
+	}
+}
+
+// statusWriter is the git status writer of the flags.
+func statusWriter(gs *git.Source, o *runOptions) (*git.StatusWriter, error) {
+	author, err := mail.ParseAddress(o.statusAuthor)
+	if err != nil {
+		return nil, fmt.Errorf("--status-author %q: want \"Name <email>\": %w", o.statusAuthor, err)
+	}
+	opts := git.DefaultStatusOptions()
+	opts.Branch, opts.Path = o.statusBranch, o.statusPath
+	opts.AuthorName, opts.AuthorEmail = author.Name, author.Address
+	return gs.StatusWriter(opts), nil
+}
+
+// reporter prints each cluster's plan and result, one block at a time.
+func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
+	var mu sync.Mutex
+	color := isTerminal(w)
+	return func(st reconciler.ClusterStatus, plan *diff.ClusterPlan) {
+		mu.Lock()
+		defer mu.Unlock()
+		if plan != nil && plan.Summary().Create+plan.Summary().Update+plan.Summary().Delete > 0 {
+			diff.WriteText(w, diff.Plan{Clusters: []diff.ClusterPlan{*plan}}, diff.TextOptions{Color: color})
+		}
+		line := fmt.Sprintf("%s: %s (managed %d, created %d, updated %d, deleted %d, failed %d)",
+			st.Name, st.Result, st.Summary.Managed, st.Summary.Created, st.Summary.Updated, st.Summary.Deleted, st.Summary.Failed)
+		if st.Message != "" {
+			line += ": " + st.Message
+		}
+		fmt.Fprintln(w, line)
+		for _, o := range st.Objects {
+			fmt.Fprintf(w, "  %s %s/%s: %s\n", o.Kind, o.Namespace, o.Name, o.Error)
+		}
+	}
+}
