@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,10 @@ type Options struct {
 	// Report, if set, is called after every cluster reconcile (mcp run
 	// --dir prints each plan and result with it).
 	Report func(ClusterStatus, *diff.ClusterPlan)
+	// Owns, if set, says which clusters this replica reconciles when
+	// several share the fleet; the others are left to their owners. It is
+	// asked at every check of the source, so ownership can move.
+	Owns func(cluster string) bool
 }
 
 // DefaultOptions are SPEC section 3's defaults.
@@ -88,6 +93,10 @@ type Reconciler struct {
 	// lastRev is the revision last rendered; a status-only commit on the
 	// same branch keeps it (see sameContent).
 	lastRev string
+	// fleet is the fleet last dispatched and owned the clusters it was
+	// dispatched to, so that a change of ownership alone re-dispatches it.
+	fleet *render.Fleet
+	owned map[string]bool
 }
 
 // New returns a Reconciler; Run starts it.
@@ -171,11 +180,13 @@ func (r *Reconciler) poll(ctx context.Context) error {
 	r.metrics.SourceStale.Set(0)
 	if !changed {
 		r.metrics.SourceFetchTotal.WithLabelValues("unchanged").Inc()
+		r.rebalance(ctx)
 		return nil
 	}
 	r.metrics.SourceFetchTotal.WithLabelValues("changed").Inc()
 	if r.lastRev != "" && r.opts.Status != nil && r.opts.Status.OnlyStatusChanged(ctx, r.lastRev, snap.Revision) {
 		slog.Debug("only status files changed; nothing to reconcile", "revision", snap.Revision)
+		r.rebalance(ctx)
 		return nil
 	}
 	fleet, err := render.Render(ctx, snap, r.opts.Render)
@@ -198,9 +209,14 @@ func (r *Reconciler) poll(ctx context.Context) error {
 // dispatch gives every cluster worker its new desired state, starting
 // workers for new clusters and stopping those of removed ones.
 func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
+	r.fleet = fleet
+	r.owned = r.ownedOf(fleet)
 	seen := map[string]bool{}
 	for _, cs := range fleet.Clusters {
 		name := cs.Cluster.Name
+		if !r.owned[name] {
+			continue // another replica's
+		}
 		seen[name] = true
 		w, ok := r.workers[name]
 		if !ok {
@@ -219,6 +235,27 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 		}
 	}
 	r.store.Remove(func(name string) bool { return seen[name] })
+}
+
+// ownedOf returns the clusters of fleet this replica reconciles.
+func (r *Reconciler) ownedOf(fleet *render.Fleet) map[string]bool {
+	owned := make(map[string]bool, len(fleet.Clusters))
+	for _, cs := range fleet.Clusters {
+		if r.opts.Owns == nil || r.opts.Owns(cs.Cluster.Name) {
+			owned[cs.Cluster.Name] = true
+		}
+	}
+	return owned
+}
+
+// rebalance re-dispatches the last fleet when the clusters this replica
+// owns changed: new ones start, lost ones stop.
+func (r *Reconciler) rebalance(ctx context.Context) {
+	if r.fleet == nil || r.opts.Owns == nil || maps.Equal(r.owned, r.ownedOf(r.fleet)) {
+		return
+	}
+	slog.Info("cluster ownership changed", "owned", len(r.ownedOf(r.fleet)))
+	r.dispatch(ctx, r.fleet)
 }
 
 // idle reports whether no cluster is being reconciled.

@@ -124,3 +124,42 @@ func TestLoopReconcilesEveryClusterAndCommitsOncePerRound(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
+	repo := copyFleet(t)
+	src, err := dir.New(dir.Options{Dir: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier := &countingApplier{calls: map[string]int{}}
+	var mine sync.Map // cluster → owned
+	mine.Store("aws-eu-prod", true)
+	opts := DefaultOptions()
+	opts.Interval = time.Hour
+	opts.Owns = func(c string) bool { _, ok := mine.Load(c); return ok }
+	store := NewStore()
+	r := New(src, applier, store, NewMetrics(), opts)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+
+	eventually(t, "the owned cluster reconciled", func() bool { return applier.count("aws-eu-prod") == 1 })
+	time.Sleep(200 * time.Millisecond)
+	if applier.count("gcp-us-prod") != 0 || len(store.Snapshot().Clusters) != 1 {
+		t.Fatalf("a cluster of another replica was reconciled: %v", applier.calls)
+	}
+	// Ownership moves: gcp-us-prod is taken over, aws-eu-prod given away.
+	mine.Store("gcp-us-prod", true)
+	mine.Delete("aws-eu-prod")
+	r.Trigger()
+	eventually(t, "the taken-over cluster reconciled", func() bool { return applier.count("gcp-us-prod") == 1 })
+	eventually(t, "the given-away cluster dropped from status", func() bool {
+		c := store.Snapshot().Clusters
+		return len(c) == 1 && c[0].Name == "gcp-us-prod"
+	})
+	if applier.count("aws-eu-prod") != 1 {
+		t.Fatalf("the still-owned revision was reconciled again: %v", applier.calls)
+	}
+	cancel()
+	<-done
+}

@@ -28,11 +28,16 @@ func newWorker(r *Reconciler, name string) *worker {
 	return &worker{r: r, name: name, kick: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// setDesired hands the worker a new desired state and wakes it.
+// setDesired hands the worker a new desired state and wakes it; the
+// revision it already has is not handed again.
 func (w *worker) setDesired(d Desired, revision string) {
 	w.mu.Lock()
+	same := w.revision == revision
 	w.desired, w.revision = d, revision
 	w.mu.Unlock()
+	if same {
+		return
+	}
 	select {
 	case w.kick <- struct{}{}:
 	default:
