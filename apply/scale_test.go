@@ -10,9 +10,15 @@ import (
 func TestNoOpCost(t *testing.T) {
 	const n = 200
 	opts := testOptions(t)
-	first, _ := newApplier(t, "eu", opts)
+	first, firstCount := newApplier(t, "eu", opts)
 	desired := objects(t, namespace("scale")+configMaps("scale", n))
 	applyOK(t, first, desired)
+	// A first apply into a new namespace: one apply per object, no GET or
+	// dry-run of objects that cannot exist yet.
+	t.Logf("first apply of %d objects: %d requests", len(desired), firstCount.n.Load())
+	if got := firstCount.n.Load(); got > int64(len(desired))+15 {
+		t.Fatalf("first apply of %d objects cost %d requests", len(desired), got)
+	}
 
 	// A new Applier, as after a restart: discovery is read again.
 	a, count := newApplier(t, "eu", opts)

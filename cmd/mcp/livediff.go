@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/diff"
+)
+
+// planLive renders the source and diffs each cluster against what it
+// holds (a server-side dry-run of the desired objects); nothing is written.
+// Clusters that cannot be reached or rendered carry their error in the plan.
+func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions) (diff.Plan, error) {
+	fleet, err := renderFleet(ctx, src, clusters)
+	if err != nil {
+		return diff.Plan{}, err
+	}
+	opts := apply.DefaultApplyOptions()
+	opts.Concurrency = clusters.concurrency
+	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, clusters.credentialsDir), opts)), nil
+}
