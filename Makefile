@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv lint fuzz bench image clean demo
+.PHONY: help build test testenv browser lint fuzz bench image clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help: ## list the targets
 build: ## build bin/mcp, version stamped
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mcp ./cmd/mcp
 
-test: testenv ## run every test with the race detector (builds the test bed if missing)
+test: testenv browser ## run every test with the race detector (builds the test bed, installs chromium if missing)
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The test bed: kube-apiserver and etcd built from source, because no
@@ -28,6 +28,11 @@ $(BIN)/kube-apiserver: hack/controlplane/go.mod hack/controlplane/go.sum
 
 $(BIN)/etcd: hack/controlplane/go.mod hack/controlplane/go.sum
 	cd hack/controlplane && $(GO) build -o ../../$@ go.etcd.io/etcd/server/v3
+
+# The dashboard is tested in a real browser: Debian's chromium, driven
+# headless by chromedp. Installed only when missing (CI runs as root).
+browser: ## install chromium for the dashboard's browser tests
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation)
 
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
