@@ -93,4 +93,3 @@ func writeResults(w io.Writer, results []apply.Result, dryRun bool) {
 		}
 	}
 }
-

@@ -30,16 +30,22 @@ func newDiffCmd() *cobra.Command {
 		exitCode bool
 	)
 	cmd := &cobra.Command{
-		Use:   "diff --against REF",
-		Short: "Show what a change of the config repo would change on each cluster",
-		Long: `diff renders the desired state of every cluster at git REF and at the source
-and prints, per cluster, the objects that would be created (+), updated (~)
-or deleted (-), with the changed fields of each update. It needs no cluster
-access: it shows what a pull request changes. Secret values are never shown.
+		Use:   "diff [--against REF]",
+		Short: "Show what applying would change on each cluster",
+		Long: `diff prints, per cluster, the objects that would be created (+), updated (~)
+or deleted (-), with the changed fields of each update. Secret values are
+never shown.
 
---against is required: a diff against the live clusters is not available
-yet.`,
-		Example: `  # what the checked-out branch changes compared with main
+Without --against it compares the desired state with what each cluster
+holds: the server answers a dry-run of every object that may have changed,
+so defaults the server fills in never show as changes. Nothing is written.
+
+With --against REF it needs no cluster access: it renders the desired state
+at git REF and at the source and shows what a pull request changes.`,
+		Example: `  # what mcp apply would change on every cluster
+  mcp diff --dir . --credentials-dir /etc/mcp/clusters
+
+  # what the checked-out branch changes compared with main
   mcp diff --dir . --against main
 
   # as a pull-request comment; exit 2 when anything changes
@@ -50,7 +56,12 @@ yet.`,
 			if err != nil {
 				return err
 			}
-			plan, err := planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
+			var plan diff.Plan
+			if against != "" {
+				plan, err = planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
+			} else {
+				plan, err = planLive(cmd.Context(), &src, &clusters)
+			}
 			if err != nil {
 				return err
 			}
@@ -70,10 +81,9 @@ yet.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addFlags(cmd.Flags())
-	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (required)")
+	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes")
-	_ = cmd.MarkFlagRequired("against")
 	return cmd
 }
 

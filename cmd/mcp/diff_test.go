@@ -130,12 +130,12 @@ func TestDiffAgainst(t *testing.T) {
 	}
 }
 
-func TestDiffNeedsAgainst(t *testing.T) {
+func TestDiffRefusesBadInput(t *testing.T) {
 	repo := diffFleetRepo(t)
 	for name, args := range map[string][]string{
-		"no --against":   {"diff", "--dir", repo},
-		"unknown ref":    {"diff", "--dir", repo, "--against", "no-such-ref"},
-		"unknown output": {"diff", "--dir", repo, "--against", "HEAD", "--output", "yaml"},
+		"live, no credentials": {"diff", "--dir", repo, "--credentials-dir", t.TempDir()},
+		"unknown ref":          {"diff", "--dir", repo, "--against", "no-such-ref"},
+		"unknown output":       {"diff", "--dir", repo, "--against", "HEAD", "--output", "yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if code, out := runStdout(t, args...); code != exitError {

@@ -54,6 +54,7 @@ func addCommands(root *cobra.Command, g *globalOptions) {
 	root.AddCommand(newRenderCmd())
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newDiffCmd())
+	root.AddCommand(newApplyCmd())
 	root.AddCommand(newRunCmd())
 }
 
