@@ -123,8 +123,17 @@ func TestApplyCommand(t *testing.T) {
 		t.Fatalf("second apply: exit %d\n%s\n%s", code, out, errOut)
 	}
 
+	// The live diff: nothing to do, then the change of another revision.
+	code, out, errOut = mcp(t, append([]string{"diff", "--exit-code"}, only...)...)
+	if code != exitOK || !strings.Contains(out, "no changes") {
+		t.Fatalf("live diff without changes: exit %d\n%s\n%s", code, out, errOut)
+	}
 	repo2, _ := fleetRepo(t, env, "3")
 	only2 := []string{"--dir", repo2, "--credentials-dir", creds, "--cluster", "eu"}
+	code, out, errOut = mcp(t, append([]string{"diff", "--exit-code", "--output", "json"}, only2...)...)
+	if code != exitChanges || !strings.Contains(out, `"path": "data.replicas"`) || strings.Contains(out, "s3cret") {
+		t.Fatalf("live diff of a change: exit %d\n%s\n%s", code, out, errOut)
+	}
 	code, out, errOut = mcp(t, append([]string{"apply", "--dry-run"}, only2...)...)
 	if code != exitOK || !strings.Contains(out, `data.replicas: "2" → "3"`) || !strings.Contains(out, "(sensitive value changed)") || !strings.Contains(out, "dry run") {
 		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errOut)
