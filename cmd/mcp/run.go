@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -126,14 +125,18 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	go func() { loopErr <- r.Run(ctx) }()
 	select {
 	case err := <-httpErr:
-		cancel()
-		<-loopErr
-		return fmt.Errorf("http server on %s: %w", o.listen, err)
+		if ctx.Err() == nil {
+			// The server failed on its own (the port is taken, say).
+			cancel()
+			<-loopErr
+			return fmt.Errorf("http server on %s: %w", o.listen, err)
+		}
+		err = <-loopErr
+		slog.Info("mcp run stopped")
+		return err
 	case err := <-loopErr:
 		cancel()
-		if herr := <-httpErr; err == nil && herr != nil && !errors.Is(herr, context.Canceled) {
-			err = herr
-		}
+		<-httpErr
 		slog.Info("mcp run stopped")
 		return err
 	}
