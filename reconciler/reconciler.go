@@ -171,6 +171,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 // move), render a new revision, and dispatch it to the cluster workers.
 func (r *Reconciler) poll(ctx context.Context) error {
 	snap, changed, err := r.src.Fetch(ctx)
+	r.store.sourceChecked(time.Now().UTC(), err)
 	if err != nil {
 		r.metrics.SourceFetchTotal.WithLabelValues("error").Inc()
 		r.metrics.SourceStale.Set(1)

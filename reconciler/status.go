@@ -113,12 +113,14 @@ type Store struct {
 	revision string
 	ready    bool
 	clusters map[string]ClusterStatus
+	details  map[string]ClusterDetail // labels and last plan, for live views
+	source   SourceInfo
 	changed  chan struct{} // closed and replaced on every change
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{clusters: map[string]ClusterStatus{}, changed: make(chan struct{})}
+	return &Store{clusters: map[string]ClusterStatus{}, details: map[string]ClusterDetail{}, changed: make(chan struct{})}
 }
 
 // SetRevision records the source revision last rendered, and that mcp is
@@ -162,6 +164,11 @@ func (s *Store) Remove(keep func(name string) bool) {
 		if !keep(name) {
 			delete(s.clusters, name)
 			s.notifyLocked()
+		}
+	}
+	for name := range s.details {
+		if !keep(name) {
+			delete(s.details, name)
 		}
 	}
 }

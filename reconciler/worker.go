@@ -128,6 +128,8 @@ func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 		Name: w.name, Result: out.Result, Revision: applied, Message: out.Message,
 		Since: time.Now().UTC().Truncate(time.Second), Summary: out.Summary, Objects: out.Objects,
 	}
+	w.r.store.SetLabels(w.name, d.Cluster.Labels)
+	w.r.store.SetPlan(w.name, out.Plan, rev)
 	stored, changed := w.r.store.Update(st)
 	w.r.metrics.observe(stored, time.Since(start).Seconds())
 	if changed && w.r.status != nil {
