@@ -32,6 +32,7 @@ type runOptions struct {
 	prune             bool
 	allowMassPrune    bool
 	webhookSecretFile string
+	replicas          replicaOptions
 }
 
 func newRunCmd() *cobra.Command {
@@ -69,6 +70,7 @@ every --drift-interval. With --repo, outcomes are committed to
 	fs.BoolVar(&o.dryRun, "dry-run", false, "never write to clusters: diff and report only")
 	fs.BoolVar(&o.prune, "prune", true, "delete objects mcp applied that are no longer desired")
 	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
+	o.replicas.addFlags(fs)
 	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token)")
 	return cmd
 }
@@ -109,6 +111,15 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		}
 	}
 
+	// Several replicas share the fleet: each reconciles the clusters it owns.
+	members, err := o.replicas.membership()
+	if err != nil {
+		return err
+	}
+	if members != nil {
+		opts.Owns = members.Owns
+	}
+
 	applyOpts := apply.DefaultApplyOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
@@ -117,6 +128,10 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if members != nil {
+		done := runMembership(ctx, members, r.Trigger)
+		defer func() { cancel(); <-done }() // the lease is deleted before exit
+	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.ListenAndServe(ctx) }()
 	slog.Info("mcp run started", "source", fmt.Sprint(s), "listen", o.listen, "interval", o.interval, "dry_run", o.dryRun)
