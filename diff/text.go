@@ -89,6 +89,17 @@ func fieldLine(fc FieldChange) string {
 	return clean(fc.Path) + ": " + old + " → " + new
 }
 
+// Texts returns fc's old and new value as plans print them: compact JSON,
+// long strings cut around their first difference, "(absent)" for a missing
+// side, and for a Secret value only the fixed text that it changed. Other
+// renderings of a plan (the dashboard) use it to show the same diff.
+func (fc FieldChange) Texts() (old, new string) {
+	if fc.Sensitive {
+		return sensitiveText, sensitiveText
+	}
+	return fieldValues(fc)
+}
+
 // origin is " (file)" when the file of a change is known.
 func origin(ch Change) string {
 	if ch.File == "" {
