@@ -87,6 +87,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 
 // Serve is ListenAndServe on a listener of the caller's.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	// Requests live as long as ctx, so that long streams (the dashboard's
+	// live updates) end with it instead of holding Shutdown up.
+	s.srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(l) }()
 	select {
