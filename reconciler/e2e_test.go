@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -56,6 +57,7 @@ func fleetFiles(ns, value string) map[string]string {
 // clusters, with its HTTP server.
 type daemon struct {
 	repo   *gitserver.Repo
+	git    *gitserver.HTTP
 	ns     string
 	store  *Store
 	url    string
@@ -106,7 +108,7 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{repo: repo, ns: ns, store: store, url: "http://" + l.Addr().String(), cancel: cancel, done: make(chan error, 1), fetch: &fetches}
+	d := &daemon{repo: repo, git: srv, ns: ns, store: store, url: "http://" + l.Addr().String(), cancel: cancel, done: make(chan error, 1), fetch: &fetches}
 	go hs.Serve(ctx, l)
 	go func() { d.done <- r.Run(ctx) }()
 	t.Cleanup(d.stop)
@@ -299,4 +301,47 @@ func TestRunHealsDrift(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func TestRunKeepsServingWhileGitIsDown(t *testing.T) {
+	d := startDaemon(t, "mcp-status", nil)
+	rev1, _ := d.repo.Rev("main")
+	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.git.Stop()
+	// A few polls fail: still ready, the source is reported stale.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(get200(t, d.url+"/metrics"), "mcp_source_stale 1") {
+		if time.Now().After(deadline) {
+			t.Fatal("source never reported stale while git is down")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if body := get200(t, d.url+"/readyz"); body != "ok" {
+		t.Fatalf("readyz while git is down: %q", body)
+	}
+	// It comes back with a new commit: picked up without a restart.
+	rev2 := d.repo.Commit("main", "two", fleetFiles(d.ns, "two"))
+	d.git.Start()
+	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	if got := configValue(t, "aws-eu", d.ns); got != "two" {
+		t.Fatalf("value %q after git came back", got)
+	}
+	if !strings.Contains(get200(t, d.url+"/metrics"), "mcp_source_stale 0") {
+		t.Fatal("source still stale after recovery")
+	}
+}
+
+// get200 GETs url and returns its body; anything but 200 fails the test.
+func get200(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return string(body)
 }
