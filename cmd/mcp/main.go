@@ -26,7 +26,10 @@ const (
 var errChanges = errors.New("changes found")
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	stopProfiles := startProfiles()
+	code := run(os.Args[1:])
+	stopProfiles()
+	os.Exit(code)
 }
 
 func run(args []string) int {
