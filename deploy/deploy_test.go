@@ -200,8 +200,8 @@ func TestDockerfile(t *testing.T) {
 	}
 	df := string(data)
 	for _, want := range []string{
-		"FROM golang:1.26 AS build",
-		"CGO_ENABLED=0 go build -trimpath",
+		"FROM --platform=$BUILDPLATFORM golang:1.26 AS build",
+		"CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath",
 		"-X mcp.dev/mcp/internal/version.Version=${VERSION}",
 		"FROM gcr.io/distroless/static:nonroot",
 		"USER 65532:65532",
