@@ -1,0 +1,198 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"go.yaml.in/yaml/v3"
+)
+
+// The CI examples of examples/ci: their structure, and the mcp commands
+// they run, run here on a pull request of testdata/fleet.
+
+const ciExamples = "../../examples/ci"
+
+// githubWorkflow is the part of a GitHub Actions workflow the example
+// relies on. yaml.v3 reads the key "on" as a string (YAML 1.1 readers
+// would make it true, which is why GitHub's own parser is YAML 1.2-like).
+type githubWorkflow struct {
+	Name string `yaml:"name"`
+	On   struct {
+		PullRequest *struct {
+			Branches []string `yaml:"branches"`
+		} `yaml:"pull_request"`
+	} `yaml:"on"`
+	Permissions map[string]string `yaml:"permissions"`
+	Concurrency map[string]any    `yaml:"concurrency"`
+	Env         map[string]string `yaml:"env"`
+	Jobs        map[string]struct {
+		RunsOn string `yaml:"runs-on"`
+		Steps  []struct {
+			Name string            `yaml:"name"`
+			Uses string            `yaml:"uses"`
+			With map[string]any    `yaml:"with"`
+			Run  string            `yaml:"run"`
+			Env  map[string]string `yaml:"env"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+type gitlabJob struct {
+	Stage        string            `yaml:"stage"`
+	Image        string            `yaml:"image"`
+	Rules        []map[string]any  `yaml:"rules"`
+	Variables    map[string]string `yaml:"variables"`
+	Artifacts    map[string]any    `yaml:"artifacts"`
+	BeforeScript []string          `yaml:"before_script"`
+	Script       []string          `yaml:"script"`
+}
+
+func readYAML(t *testing.T, path string, into any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true) // a misspelt key is an error, not ignored
+	if err := dec.Decode(into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// mcpCommands returns the argument lists of the mcp commands in shell
+// script text: "mcp validate ..." or an image run with "validate ...",
+// continuation lines joined, redirections cut, variables set from vars.
+func mcpCommands(script string, vars map[string]string) [][]string {
+	script = strings.ReplaceAll(script, "\\\n", " ")
+	var out [][]string
+	for _, line := range strings.Split(script, "\n") {
+		for _, cmd := range []string{"validate ", "diff "} {
+			i := strings.Index(line, cmd+"--dir")
+			if i < 0 {
+				continue
+			}
+			args := line[i:]
+			if j := strings.IndexAny(args, ">|"); j >= 0 {
+				args = args[:j]
+			}
+			for k, v := range vars {
+				args = strings.ReplaceAll(args, k, v)
+			}
+			out = append(out, strings.Fields(strings.ReplaceAll(args, `"`, "")))
+		}
+	}
+	return out
+}
+
+// prRepo is testdata/fleet as a pull request checks it out: the work tree
+// at the change, origin/main at the commit before it.
+func prRepo(t *testing.T) string {
+	t.Helper()
+	dir := diffFleetRepo(t)
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := repo.ResolveRevision("HEAD~1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference("refs/remotes/origin/main", *base)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runCI runs the mcp commands of an example on a pull request and checks
+// that validate passes and the plan comment shows the change.
+func runCI(t *testing.T, cmds [][]string, dirArg, repo string) {
+	t.Helper()
+	var ran []string
+	for _, args := range cmds {
+		for i := range args {
+			if args[i] == dirArg {
+				args[i] = repo
+			}
+		}
+		code, out := runStdout(t, args...)
+		if code != exitOK {
+			t.Errorf("mcp %s: exit %d\n%s", strings.Join(args, " "), code, out)
+			continue
+		}
+		ran = append(ran, args[0])
+		switch args[0] {
+		case "validate":
+			if !strings.HasPrefix(out, "ok: 3 clusters") {
+				t.Errorf("mcp validate printed %q", out)
+			}
+		case "diff":
+			for _, want := range []string{"| aws-eu-prod | 0 | 1 | 0 |", "+     spec.replicas: 4", "<details>"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the plan comment lacks %q:\n%s", want, out)
+				}
+			}
+		}
+	}
+	if strings.Join(ran, ",") != "validate,diff" {
+		t.Errorf("ran %v, want validate then diff", ran)
+	}
+}
+
+func TestGitHubWorkflowExample(t *testing.T) {
+	path := filepath.Join(ciExamples, "github", "mcp-plan.yaml")
+	var wf githubWorkflow
+	readYAML(t, path, &wf)
+	if wf.On.PullRequest == nil {
+		t.Fatalf("%s does not run on pull_request", path)
+	}
+	if wf.Permissions["pull-requests"] != "write" || wf.Permissions["contents"] != "read" {
+		t.Errorf("permissions %v: want contents: read, pull-requests: write", wf.Permissions)
+	}
+	job, ok := wf.Jobs["plan"]
+	if !ok || job.RunsOn == "" || len(job.Steps) == 0 {
+		t.Fatalf("no plan job with steps: %+v", wf.Jobs)
+	}
+	if !strings.HasPrefix(job.Steps[0].Uses, "actions/checkout@") || job.Steps[0].With["fetch-depth"] != 0 {
+		t.Errorf("the first step must check out the full history (fetch-depth: 0) for origin/main: %+v", job.Steps[0])
+	}
+	var script strings.Builder
+	commented := false
+	for _, s := range job.Steps {
+		script.WriteString(s.Run + "\n")
+		commented = commented || strings.Contains(s.Run, "gh pr comment")
+	}
+	if !commented {
+		t.Error("no step posts the plan as a comment")
+	}
+	runCI(t, mcpCommands(script.String(), nil), "/repo", prRepo(t))
+}
+
+func TestGitLabJobExample(t *testing.T) {
+	path := filepath.Join(ciExamples, "gitlab", "mcp-plan.gitlab-ci.yml")
+	var doc struct {
+		Stages []string  `yaml:"stages"`
+		Job    gitlabJob `yaml:"mcp-plan"`
+	}
+	readYAML(t, path, &doc)
+	job := doc.Job
+	if len(doc.Stages) == 0 || job.Stage != doc.Stages[0] || job.Image == "" {
+		t.Errorf("stages %v, job stage %q, image %q", doc.Stages, job.Stage, job.Image)
+	}
+	if len(job.Rules) == 0 || !strings.Contains(job.Rules[0]["if"].(string), "merge_request_event") {
+		t.Errorf("the job does not run on merge requests: rules %v", job.Rules)
+	}
+	if job.Variables["GIT_DEPTH"] != "0" {
+		t.Errorf("GIT_DEPTH %q, want \"0\": diff --against needs the target branch", job.Variables["GIT_DEPTH"])
+	}
+	all := strings.Join(append(job.BeforeScript, job.Script...), "\n")
+	if !strings.Contains(all, "merge_requests/$CI_MERGE_REQUEST_IID/notes") {
+		t.Error("no script line posts the plan as a merge request note")
+	}
+	vars := map[string]string{"$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
+	runCI(t, mcpCommands(strings.Join(job.Script, "\n"), vars), ".", prRepo(t))
+}
