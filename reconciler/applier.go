@@ -163,6 +163,10 @@ func resultOutcome(r apply.Result) Outcome {
 	switch {
 	case r.Err != nil:
 		out.Result, out.Message = resultOf(r.Err), r.Err.Error()
+	case r.Failed > 0 && allUnreachable(r.Errors):
+		// The cluster went away in the middle of the apply: it is not the
+		// objects that failed, and the revision was not applied.
+		out.Result, out.Message = Unreachable, fmt.Sprintf("cluster stopped answering during the apply: %d of %d objects not applied: %v", r.Failed, r.Managed, r.Errors[0].Err)
 	case r.Failed > 0:
 		out.Result, out.Message = Failed, fmt.Sprintf("%d of %d objects failed", r.Failed, r.Managed)
 	}
@@ -171,6 +175,15 @@ func resultOutcome(r apply.Result) Outcome {
 
 func objectError(e *apply.ObjectError) ObjectStatus {
 	return ObjectStatus{Kind: e.Key.Kind, Namespace: e.Key.Namespace, Name: e.Key.Name, File: e.Source, Error: e.Op + ": " + e.Err.Error()}
+}
+
+func allUnreachable(errs []*apply.ObjectError) bool {
+	for _, e := range errs {
+		if !isUnreachable(e.Err) {
+			return false
+		}
+	}
+	return len(errs) > 0
 }
 
 // resultOf tells an unreachable cluster from one that answered with an

@@ -100,7 +100,7 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 	aopts.Timeout = 30 * time.Second
 	aopts.Inventory = "inv-" + ns // tests share the clusters, not inventories
 	store, metrics := NewStore(), NewMetrics()
-	r := New(src, NewFleetApplier(aopts, env.KubeconfigDir), store, metrics, opts)
+	r := New(src, NewFleetApplier(aopts, opts.Render.CredentialsDir), store, metrics, opts)
 	var fetches atomic.Int32
 	hs := NewServer(ServerOptions{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -47,6 +47,11 @@ type Options struct {
 	DriftInterval time.Duration
 	// MaxBackoff caps the wait before retrying a failed cluster or source.
 	MaxBackoff time.Duration
+	// ReconcileTimeout bounds one reconcile of one cluster. Each request
+	// has its own timeout, but a cluster behind a slow or blackholed
+	// network can fail them one after another; this frees the worker (and
+	// its slot of Concurrency) for the next try with backoff. 0: no bound.
+	ReconcileTimeout time.Duration
 	// DryRun: plan and report, never write to clusters.
 	DryRun bool
 	// Concurrency is how many clusters are reconciled at once.
@@ -72,8 +77,11 @@ func DefaultOptions() Options {
 		Interval:      30 * time.Second,
 		DriftInterval: 5 * time.Minute,
 		MaxBackoff:    5 * time.Minute,
-		Concurrency:   8,
-		StatusPath:    "status",
+		// Well above a first apply of thousands of objects at the client's
+		// rate limit, well below "stuck forever".
+		ReconcileTimeout: 15 * time.Minute,
+		Concurrency:      8,
+		StatusPath:       "status",
 	}
 }
 

@@ -80,6 +80,9 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 			}
 		}
 		if err := s.flush(ctx); err != nil {
+			if ctx.Err() != nil {
+				continue // shutting down: the pending files are written below
+			}
 			failures++
 			slog.Error("status not written; will retry", "err", err)
 			select {

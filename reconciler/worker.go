@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -108,7 +110,21 @@ func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 		// good state, and the status says why.
 		out = Outcome{Result: Failed, Message: "render failed: " + d.Err.Error()}
 	} else {
-		out = w.r.applier.Reconcile(ctx, d, w.r.opts.DryRun)
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if t := w.r.opts.ReconcileTimeout; t > 0 {
+			rctx, cancel = context.WithTimeout(ctx, t)
+		}
+		out = w.r.applier.Reconcile(rctx, d, w.r.opts.DryRun)
+		if errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			// Out of time: whatever the last request said, the cluster did
+			// not answer in time.
+			msg := fmt.Sprintf("reconcile took longer than %s", w.r.opts.ReconcileTimeout)
+			if out.Message != "" {
+				msg += ": " + out.Message
+			}
+			out.Result, out.Message = Unreachable, msg
+		}
+		cancel()
 	}
 	if ctx.Err() != nil {
 		// Shutting down: an abandoned apply is not an outcome to report.

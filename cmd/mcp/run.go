@@ -23,6 +23,7 @@ import (
 type runOptions struct {
 	interval          time.Duration
 	driftInterval     time.Duration
+	reconcileTimeout  time.Duration
 	listen            string
 	statusBranch      string
 	statusPath        string
@@ -62,6 +63,7 @@ every --drift-interval. With --repo, outcomes are committed to
 	def := reconciler.DefaultOptions()
 	fs.DurationVar(&o.interval, "interval", def.Interval, "how often the source is checked")
 	fs.DurationVar(&o.driftInterval, "drift-interval", def.DriftInterval, "how often an unchanged cluster is re-checked for drift")
+	fs.DurationVar(&o.reconcileTimeout, "reconcile-timeout", def.ReconcileTimeout, "bound on one reconcile of one cluster; a cluster that takes longer is retried with backoff (0: no bound)")
 	fs.StringVar(&o.listen, "listen", ":8080", "address of the HTTP server")
 	fs.StringVar(&o.statusBranch, "status-branch", git.DefaultStatusOptions().Branch, "branch the status files are committed to (created as an orphan branch if missing)")
 	fs.StringVar(&o.statusPath, "status-path", def.StatusPath, "directory of the status files on the status branch")
@@ -82,6 +84,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	}
 	opts := reconciler.DefaultOptions()
 	opts.Interval, opts.DriftInterval = o.interval, o.driftInterval
+	opts.ReconcileTimeout = o.reconcileTimeout
 	opts.DryRun = o.dryRun
 	opts.Concurrency = clusters.concurrency
 	opts.StatusPath = o.statusPath
