@@ -51,7 +51,11 @@ watched), renders each new revision, and reconciles every cluster on a worker
 of its own: diff, apply, prune, status. Clusters are re-checked for drift
 every --drift-interval. With --repo, outcomes are committed to
 --status-branch; /status, /metrics, /healthz and /readyz are served on
---listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.`,
+--listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.
+
+With --replicas-lease, several replicas share the fleet through Leases on
+the cluster they run in: each cluster is reconciled by one live replica,
+and a dead replica's clusters move to the others within --lease-duration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDaemon(cmd.Context(), cmd.OutOrStdout(), &src, &clusters, &o)
