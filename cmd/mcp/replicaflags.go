@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -98,4 +99,22 @@ func runMembership(ctx context.Context, m *membership.Membership, onChange func(
 		_ = m.Run(ctx, onChange)
 	}()
 	return done
+}
+
+// registerMembershipMetrics exports the membership, so that a fleet can
+// alert on fewer live replicas than it runs, or on one that owns nothing.
+func registerMembershipMetrics(reg prometheus.Registerer, m *membership.Membership) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mcp_replica_members", Help: "Live replicas of the lease group, as this replica last saw them.",
+		}, func() float64 { return float64(len(m.Members())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mcp_replica_active", Help: "1 when this replica claims clusters: joined, warmed up and its lease renewed.",
+		}, func() float64 {
+			if m.Active() {
+				return 1
+			}
+			return 0
+		}),
+	)
 }

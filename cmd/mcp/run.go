@@ -136,6 +136,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if members != nil {
+		registerMembershipMetrics(metrics.Registry, members)
 		done := runMembership(ctx, members, r.Trigger)
 		defer func() { cancel(); <-done }() // the lease is deleted before exit
 	}

@@ -115,6 +115,14 @@ func (m *Membership) activeLocked(now time.Time) bool {
 		now.Sub(m.renewed) < m.opts.LeaseDuration
 }
 
+// Active reports whether this replica claims clusters now: it has joined,
+// warmed up and renewed its lease recently enough.
+func (m *Membership) Active() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.activeLocked(m.now())
+}
+
 // Members returns the live members last seen, sorted.
 func (m *Membership) Members() []string {
 	m.mu.RLock()
@@ -137,9 +145,7 @@ func (m *Membership) Run(ctx context.Context, onChange func()) error {
 		if err != nil && ctx.Err() == nil {
 			slog.Warn("replica lease: renewal or listing failed; retrying", "lease", m.opts.Namespace+"/"+m.opts.LeaseName(), "err", err)
 		}
-		m.mu.RLock()
-		active := m.activeLocked(m.now())
-		m.mu.RUnlock()
+		active := m.Active()
 		if changed || active != wasActive {
 			slog.Info("replica membership", "identity", m.opts.Identity, "members", m.Members(), "active", active)
 			onChange()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -143,6 +144,22 @@ func (r *replica) status() map[string]string {
 	return out
 }
 
+// get returns the body of a GET of path.
+func (r *replica) get(t *testing.T, path string) string {
+	t.Helper()
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + r.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
 // reconciled counts the "reconciled" log records of revision by cluster.
 func (r *replica) reconciled(t *testing.T, revision string) map[string]int {
 	t.Helper()
@@ -277,6 +294,14 @@ func TestThreeReplicas(t *testing.T) {
 		if got != 1 {
 			t.Errorf("cluster %s of the killed replica: reconciled %d times at %s by the survivors, want once", c, got, rev3)
 		}
+	}
+
+	// Each survivor lists the leases on its own beat: allow one renewal.
+	for _, r := range survivors {
+		waitFor(t, 2*testRenew, "replica "+r.id+" /metrics shows 2 active members", func() bool {
+			metrics := r.get(t, "/metrics")
+			return strings.Contains(metrics, "mcp_replica_members 2\n") && strings.Contains(metrics, "mcp_replica_active 1\n")
+		})
 	}
 
 	// The survivors stop cleanly on SIGTERM and delete their leases.
