@@ -47,6 +47,9 @@ bench: testenv ## run the benchmarks
 image: ## build the container image (needs a Docker engine)
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
+docs: ## regenerate docs/cli.md from the commands' help (a test fails when it is stale)
+	$(GO) test ./cmd/mcp -run TestCLIReference -count=1 -update
+
 clean: ## remove build output
 	rm -rf $(BIN)
 
