@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv browser lint fuzz bench image clean demo
+.PHONY: help build test testenv browser lint fuzz bench image clean demo docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
