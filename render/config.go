@@ -77,6 +77,13 @@ func loadConfig(r *repo, dir string) (*config, error) {
 			errs = append(errs, &Error{File: f, Err: err})
 			continue
 		}
+		if !bytes.Contains(data, []byte(APIVersion)) {
+			// No mcp document can be in it (its apiVersion would be
+			// spelled out), so the file is not parsed twice: the
+			// manifests of a placement are most of a repo's YAML, and
+			// the render of their placement parses them.
+			continue
+		}
 		got, err := decodeFile(f, data)
 		if err != nil && bytes.Contains(data, []byte(APIVersion)) {
 			unreadable[f] = err
