@@ -447,3 +447,29 @@ func gitLog(t *testing.T, dir, format, rev string) string {
 	}
 	return string(out)
 }
+
+// TestQuietRoundKeepsTheFile: a drift check that changes nothing keeps the
+// counts of the last round that changed something, and marks nothing for a
+// status commit; a round that changes something does.
+func TestQuietRoundKeepsTheFile(t *testing.T) {
+	s := NewStore()
+	first := ClusterStatus{Name: "eu", Result: Synced, Revision: "r1", Summary: Summary{Managed: 5, Created: 5}}
+	if _, changed := s.Update(first); !changed {
+		t.Fatal("the first round did not change the status")
+	}
+	quiet := first
+	quiet.Summary = Summary{Managed: 5}
+	if st, changed := s.Update(quiet); changed || st.Summary.Created != 5 {
+		t.Fatalf("a quiet round: changed %v, summary %+v; want unchanged with the counts of the first", changed, st.Summary)
+	}
+	busy := quiet
+	busy.Summary = Summary{Managed: 5, Updated: 1}
+	if _, changed := s.Update(busy); !changed {
+		t.Fatal("a round that updated an object did not change the status")
+	}
+	gone := quiet
+	gone.Summary = Summary{Managed: 4}
+	if _, changed := s.Update(gone); !changed {
+		t.Fatal("a round whose managed count moved did not change the status")
+	}
+}

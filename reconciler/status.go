@@ -54,11 +54,15 @@ type ClusterStatus struct {
 	Objects  []ObjectStatus `json:"objects,omitempty" yaml:"objects,omitempty"`
 }
 
-// sameOutcome reports whether two statuses describe the same outcome, so
-// that a round that changed nothing writes nothing.
-func sameOutcome(a, b ClusterStatus) bool {
-	return a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
-		a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
+// sameOutcome reports whether next describes the same outcome as prev, so
+// that a round that changed nothing writes nothing. Such a round (a drift
+// check that found nothing to do) keeps prev's counts, which describe the
+// last round that changed something.
+func sameOutcome(prev, next ClusterStatus) bool {
+	s, n := prev.Summary, next.Summary
+	quiet := n.Created == 0 && n.Updated == 0 && n.Deleted == 0 && n.Managed == s.Managed && n.Failed == s.Failed
+	return prev.Result == next.Result && prev.Revision == next.Revision && prev.Message == next.Message &&
+		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects)
 }
 
 // statusFile is the YAML document of SPEC section 5.

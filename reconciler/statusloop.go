@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // StatusWriter writes status files back to git (SPEC section 5). The git
@@ -22,6 +24,13 @@ type StatusWriter interface {
 	// revision to the next is below the status path, which happens when the
 	// status branch is the source branch: such a commit starts no reconcile.
 	OnlyStatusChanged(ctx context.Context, from, to string) bool
+}
+
+// statusReader is implemented by status writers that can read back the
+// files on the status branch (the git one): a restarted mcp finds there
+// what it last wrote and does not rewrite a file whose outcome is the same.
+type statusReader interface {
+	ReadStatus(ctx context.Context) (map[string][]byte, error)
 }
 
 // quiet is how long the status loop waits for more clusters to finish
@@ -42,6 +51,9 @@ type statusLoop struct {
 	mu      sync.Mutex
 	pending map[string]bool
 	wake    chan struct{}
+	// written is what the branch said at start, by cluster, until each
+	// cluster's first flush; nil until read.
+	written map[string]ClusterStatus
 }
 
 func newStatusLoop(w StatusWriter, dir string, store *Store, metrics *Metrics, maxBackoff time.Duration) *statusLoop {
@@ -116,12 +128,26 @@ func (s *statusLoop) flush(ctx context.Context) error {
 		return nil
 	}
 	slices.Sort(names)
+	if err := s.readWritten(ctx); err != nil {
+		s.mu.Lock()
+		for _, n := range names {
+			s.pending[n] = true
+		}
+		s.mu.Unlock()
+		return err
+	}
 	fleet := s.store.Snapshot()
 	files := map[string][]byte{}
 	var lines []string
 	for _, c := range fleet.Clusters {
 		if !slices.Contains(names, c.Name) {
 			continue
+		}
+		if prev, ok := s.written[c.Name]; ok {
+			delete(s.written, c.Name)
+			if sameOutcome(prev, c) && s.store.restore(prev, c) {
+				continue // the branch already says this, with its own since
+			}
 		}
 		data, err := MarshalStatusFile(c)
 		if err != nil {
@@ -145,6 +171,64 @@ func (s *statusLoop) flush(ctx context.Context) error {
 	s.metrics.StatusCommits.Inc()
 	slog.Info("status committed", "clusters", len(files))
 	return nil
+}
+
+// readWritten reads the status files on the branch once, the first time
+// anything is to be written.
+func (s *statusLoop) readWritten(ctx context.Context) error {
+	if s.written != nil {
+		return nil
+	}
+	r, ok := s.w.(statusReader)
+	if !ok {
+		s.written = map[string]ClusterStatus{}
+		return nil
+	}
+	files, err := r.ReadStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("read status branch: %w", err)
+	}
+	s.written = map[string]ClusterStatus{}
+	for p, data := range files {
+		st, err := unmarshalStatusFile(data)
+		if err != nil || path.Join(s.dir, st.Name+".yaml") != p {
+			continue // not a file of ours: it is rewritten when its cluster is
+		}
+		s.written[st.Name] = st
+	}
+	return nil
+}
+
+// unmarshalStatusFile reads what MarshalStatusFile wrote.
+func unmarshalStatusFile(data []byte) (ClusterStatus, error) {
+	var f statusFile
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return ClusterStatus{}, err
+	}
+	since, err := time.Parse(time.RFC3339, f.Status.Since)
+	if err != nil {
+		return ClusterStatus{}, err
+	}
+	name, _ := f.Metadata["name"].(string)
+	return ClusterStatus{
+		Name: name, Result: f.Status.Result, Revision: f.Status.Revision, Message: f.Status.Message,
+		Since: since, Summary: f.Status.Summary, Objects: f.Status.Objects,
+	}, nil
+}
+
+// restore puts back the status the branch holds for a cluster whose
+// current status is still cur, so that /status and the file agree; false
+// when the cluster moved on meanwhile.
+func (s *Store) restore(prev, cur ClusterStatus) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, ok := s.clusters[cur.Name]
+	if !ok || now.Result != cur.Result || now.Revision != cur.Revision || now.Message != cur.Message || now.Summary != cur.Summary {
+		return false
+	}
+	s.clusters[cur.Name] = prev
+	s.notifyLocked()
+	return true
 }
 
 func plural(n int, word string) string {

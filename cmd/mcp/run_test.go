@@ -64,9 +64,10 @@ func manyConfigMaps(t *testing.T, n int) string {
 
 type runStatus struct {
 	Clusters []struct {
-		Name    string         `json:"name"`
-		Result  string         `json:"result"`
-		Summary map[string]int `json:"summary"`
+		Name     string         `json:"name"`
+		Result   string         `json:"result"`
+		Revision string         `json:"revision"`
+		Summary  map[string]int `json:"summary"`
 	} `json:"clusters"`
 }
 

@@ -87,6 +87,55 @@ func (w *StatusWriter) WriteStatus(ctx context.Context, files map[string][]byte,
 	return fmt.Errorf("%w (%d attempts on %s of %s): %v", ErrStatusPushRejected, w.opts.Attempts, w.opts.Branch, w.src.url.redacted, last)
 }
 
+// ReadStatus returns the files below the status path on the status
+// branch (path on the branch → content); none when the branch does not
+// exist yet. A restarted mcp reads them so that it does not rewrite files
+// whose outcome did not change.
+func (w *StatusWriter) ReadStatus(ctx context.Context) (map[string][]byte, error) {
+	w.src.mu.Lock()
+	defer w.src.mu.Unlock()
+	repo, err := w.open()
+	if err != nil {
+		return nil, err
+	}
+	refs, err := w.src.lsRemote(ctx)
+	if err != nil {
+		return nil, err
+	}
+	branch := plumbing.NewBranchReferenceName(w.opts.Branch)
+	head, exists := refs[branch]
+	files := map[string][]byte{}
+	if !exists {
+		return files, nil
+	}
+	if !hasCommit(repo, head) {
+		spec := config.RefSpec("+" + branch.String() + ":" + plumbing.NewRemoteReferenceName("origin", w.opts.Branch).String())
+		if err := w.src.fetchSpecs(ctx, repo, 1, spec); err != nil {
+			return nil, err
+		}
+	}
+	tree, err := treeOf(repo, head.String())
+	if err != nil {
+		return nil, fmt.Errorf("status branch %s: %w", w.opts.Branch, err)
+	}
+	if w.opts.Path != "" {
+		if tree, err = tree.Tree(w.opts.Path); errors.Is(err, object.ErrDirectoryNotFound) {
+			return files, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("status branch %s: %w", w.opts.Branch, err)
+		}
+	}
+	err = tree.Files().ForEach(func(f *object.File) error {
+		data, err := f.Contents()
+		files[path.Join(w.opts.Path, f.Name)] = []byte(data)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("status branch %s: %w", w.opts.Branch, err)
+	}
+	return files, nil
+}
+
 // commitAndPush is one attempt. pushed reports that the push itself was
 // refused (worth retrying on the new head); other errors are final.
 func (w *StatusWriter) commitAndPush(ctx context.Context, repo *git.Repository, files map[string][]byte, message string) (pushed bool, err error) {
