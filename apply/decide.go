@@ -36,7 +36,7 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 			// namespace): no dry-run possible, the object is new.
 			it.setChange(nil, it.desired)
 		case it.live != nil && !a.opts.NoFastPath && unchanged(it.desired, it.live, it.hash):
-			it.setChange(it.live, it.live)
+			it.setUnchanged()
 		default:
 			g.Go(func() error {
 				after, err := a.ssa(gctx, it, true, true)
@@ -77,6 +77,19 @@ func (it *item) setChange(before, after *unstructured.Unstructured) {
 		ch.Placement = it.placement
 	}
 	it.change, it.action = ch, ch.Action
+}
+
+// setUnchanged records an object the fast path found unchanged. Its
+// change carries no copies of the object: a no-op reconcile of thousands
+// of objects would otherwise copy and normalize each of them twice, only
+// to find them equal, and a kept plan would hold them all.
+func (it *item) setUnchanged() {
+	placement := it.live.GetAnnotations()[diff.PlacementAnnotation]
+	if placement == "" {
+		placement = it.placement
+	}
+	it.change = diff.Change{Key: it.key, Action: diff.Unchanged, File: it.src.Source, Placement: placement}
+	it.action = diff.Unchanged
 }
 
 // guard sets p.PruneErr when the plan's deletions must not happen: the

@@ -74,10 +74,14 @@ func unchanged(desired, live *unstructured.Unstructured, hash string) bool {
 // value. It projects live onto the shape of desired and lets diff.Compare
 // judge, so that equal quantities ("1000m" and "1") and numbers (1 and
 // 1.0) are equal here exactly as they are in a plan.
+//
+// Only desired is normalized: projecting live onto its shape already
+// leaves out what normalizing live would drop (status, server-owned
+// metadata), and copying a live object with its managedFields for each
+// of thousands of objects was most of a no-op reconcile's work.
 func contains(live, desired *unstructured.Unstructured) bool {
 	d := diff.Normalize(desired) // a Secret's stringData becomes data, as stored
-	l := diff.Normalize(live)
-	projected, _ := project(l.Object, d.Object).(map[string]any)
+	projected, _ := project(live.Object, d.Object).(map[string]any)
 	return len(diff.Compare(d, &unstructured.Unstructured{Object: projected})) == 0
 }
 

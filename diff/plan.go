@@ -36,7 +36,8 @@ type Change struct {
 	Fields []FieldChange
 	// Before and After are the normalized objects (nil where absent). A
 	// Secret's data values are replaced by RedactedValue: they never stay in
-	// a plan.
+	// a plan. An Unchanged change may carry neither: a live plan keeps no
+	// copies of the objects that stay as they are.
 	Before, After *unstructured.Unstructured `json:"-"`
 	// File is where the object is declared, if the caller knows it.
 	File string
