@@ -18,6 +18,7 @@ type Applier struct {
 	c       *client
 	opts    ApplyOptions
 	nsReady bool // the inventory namespace is known to exist
+	watch   watchState
 }
 
 // NewApplier connects to the cluster cfg points at (see RESTConfig); no

@@ -29,6 +29,9 @@ const listConcurrency = 4
 type liveSet struct {
 	objs   map[object.Key]*unstructured.Unstructured
 	failed map[schema.GroupVersionResource]error
+	// rvs are the resourceVersions of the LISTs, where a watch of the
+	// same objects starts.
+	rvs map[schema.GroupVersionResource]string
 }
 
 // observe lists, for every resource in gvrs, the objects carrying mcp's
@@ -37,19 +40,24 @@ type liveSet struct {
 // objects there are. A resource that cannot be listed is recorded in
 // failed; the others are still read.
 func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResource) liveSet {
-	ls := liveSet{objs: map[object.Key]*unstructured.Unstructured{}, failed: map[schema.GroupVersionResource]error{}}
+	ls := liveSet{
+		objs:   map[object.Key]*unstructured.Unstructured{},
+		failed: map[schema.GroupVersionResource]error{},
+		rvs:    map[schema.GroupVersionResource]string{},
+	}
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(listConcurrency)
 	for _, gvr := range gvrs {
 		g.Go(func() error {
-			items, err := a.list(ctx, gvr)
+			items, rv, err := a.list(ctx, gvr)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				ls.failed[gvr] = err
 				return nil
 			}
+			ls.rvs[gvr] = rv
 			for _, u := range items {
 				ls.objs[object.KeyOf(u)] = u
 			}
@@ -60,13 +68,20 @@ func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResourc
 	return ls
 }
 
-func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, error) {
+// list returns the managed objects of gvr and the resourceVersion the
+// LIST read them at (that of its first page: later pages continue the
+// same snapshot).
+func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, string, error) {
 	var out []*unstructured.Unstructured
+	var rv string
 	opts := metav1.ListOptions{LabelSelector: ManagedByLabel + "=" + ManagedByValue, Limit: a.opts.PageSize}
 	for {
 		list, err := a.c.dyn.Resource(gvr).List(ctx, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+			return nil, "", fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+		}
+		if rv == "" {
+			rv = list.GetResourceVersion()
 		}
 		for i := range list.Items {
 			u := &list.Items[i]
@@ -76,10 +91,13 @@ func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]
 				u.SetAPIVersion(list.GetAPIVersion())
 				u.SetKind(kindOfList(list.GetKind()))
 			}
+			// managedFields are often the larger half of an object and
+			// nothing here reads them; a plan holds every live object.
+			unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 			out = append(out, u)
 		}
 		if opts.Continue = list.GetContinue(); opts.Continue == "" {
-			return out, nil
+			return out, rv, nil
 		}
 	}
 }

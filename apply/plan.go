@@ -89,6 +89,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 	a.fillLive(ctx, p, live)
 	a.decide(ctx, p)
 	a.guard(p)
+	a.watch.remember(p, live)
 
 	p.Changes = diff.ClusterPlan{Cluster: a.cluster}
 	for _, it := range p.items {

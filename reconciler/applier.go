@@ -34,6 +34,9 @@ type clusterApplier struct {
 	mu  sync.Mutex // Plan and Apply of one cluster run one at a time
 	ref kubeconfigRef
 	a   *apply.Applier
+	// stopWatch ends the drift watch of a; set and called under
+	// FleetApplier.mu.
+	stopWatch context.CancelFunc
 }
 
 // kubeconfigRef is what an Applier's connection was made from.
@@ -79,8 +82,9 @@ func (f *FleetApplier) applier(cs render.ClusterState) (*clusterApplier, error) 
 	ref := kubeconfigRef{path: path, context: c.Kubeconfig.Context, inCluster: c.InCluster}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if ca, ok := f.appliers[c.Name]; ok && ca.ref == ref {
-		return ca, nil
+	old, ok := f.appliers[c.Name]
+	if ok && old.ref == ref {
+		return old, nil
 	}
 	cfg, err := apply.RESTConfig(apply.Target{Name: c.Name, Kubeconfig: path, Context: c.Kubeconfig.Context, InCluster: c.InCluster})
 	if err != nil {
@@ -89,6 +93,9 @@ func (f *FleetApplier) applier(cs render.ClusterState) (*clusterApplier, error) 
 	a, err := apply.NewApplier(c.Name, cfg, f.opts)
 	if err != nil {
 		return nil, err
+	}
+	if ok && old.stopWatch != nil {
+		old.stopWatch() // the watch moves to the new Applier
 	}
 	ca := &clusterApplier{ref: ref, a: a}
 	f.appliers[c.Name] = ca

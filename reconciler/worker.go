@@ -22,12 +22,13 @@ type worker struct {
 	applied  string // revision last applied; kept while unreachable
 
 	kick   chan struct{}
+	drift  chan struct{} // the cluster's objects were changed by someone else
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newWorker(r *Reconciler, name string) *worker {
-	return &worker{r: r, name: name, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	return &worker{r: r, name: name, kick: make(chan struct{}, 1), drift: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // setDesired hands the worker a new desired state and wakes it; the
@@ -66,12 +67,22 @@ func (w *worker) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	failures := 0
+	var last time.Time // end of the last reconcile
+	watching := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.kick:
 		case <-timer.C:
+		case <-w.drift:
+			// An object that never passes the fast path (a field the
+			// server rewrites) would otherwise be reconciled on every
+			// event a controller causes.
+			if gap := time.Until(last.Add(minDriftGap)); gap > 0 {
+				timer.Reset(gap)
+				continue
+			}
 		}
 		select {
 		case w.r.sem <- struct{}{}:
@@ -84,6 +95,10 @@ func (w *worker) run(ctx context.Context) {
 		<-w.r.sem
 		if ctx.Err() != nil {
 			return
+		}
+		last = time.Now()
+		if !watching {
+			watching = w.watchDrift(ctx)
 		}
 		next := w.r.opts.DriftInterval
 		if st.Result == Failed || st.Result == Unreachable {

@@ -1,0 +1,67 @@
+package reconciler
+
+import (
+	"context"
+	"time"
+)
+
+// minDriftGap is the least time between the end of a reconcile and one
+// started by a drift event: a burst of edits is healed by one reconcile,
+// and well within two seconds of the first.
+const minDriftGap = 250 * time.Millisecond
+
+// DriftWatcher is a ClusterApplier that can tell, between reconciles,
+// that a cluster's objects were changed or deleted by someone else. The
+// worker then reconciles at once instead of at the next drift interval.
+type DriftWatcher interface {
+	// WatchDrift calls drifted on each such change until ctx is done. It
+	// is started after the cluster's first reconcile.
+	WatchDrift(ctx context.Context, cluster string, drifted func())
+}
+
+// watchDrift starts the drift watch of the cluster if the applier has
+// one; it reports whether it did.
+func (w *worker) watchDrift(ctx context.Context) bool {
+	dw, ok := w.r.applier.(DriftWatcher)
+	if !ok {
+		return false
+	}
+	go dw.WatchDrift(ctx, w.name, w.drifted)
+	return true
+}
+
+// drifted wakes the worker for a reconcile; it never blocks, and events
+// that come while one is pending are one reconcile.
+func (w *worker) drifted() {
+	select {
+	case w.drift <- struct{}{}:
+	default:
+	}
+}
+
+// WatchDrift watches the objects of the cluster's Applier, following it
+// when a changed kubeconfig reference replaces it, until ctx is done.
+func (f *FleetApplier) WatchDrift(ctx context.Context, cluster string, drifted func()) {
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(ctx)
+		f.mu.Lock()
+		ca := f.appliers[cluster]
+		if ca != nil {
+			ca.stopWatch = cancel
+		}
+		f.mu.Unlock()
+		if ca == nil {
+			cancel()
+			// Not reconciled yet (the first attempt failed before an
+			// Applier was made): look again shortly.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		ca.a.WatchDrift(wctx, drifted)
+		cancel()
+	}
+}
