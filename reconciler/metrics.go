@@ -79,3 +79,13 @@ func (m *Metrics) observe(st ClusterStatus, seconds float64) {
 	}
 	m.DriftedObjects.WithLabelValues(st.Name).Set(float64(drifted))
 }
+
+// forget drops every series of a cluster this process no longer reconciles.
+func (m *Metrics) forget(cluster string) {
+	labels := prometheus.Labels{"cluster": cluster}
+	m.ReconcileTotal.DeletePartialMatch(labels)
+	m.ReconcileDuration.DeletePartialMatch(labels)
+	m.ClusterReady.DeletePartialMatch(labels)
+	m.ManagedObjects.DeletePartialMatch(labels)
+	m.DriftedObjects.DeletePartialMatch(labels)
+}

@@ -241,6 +241,9 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			// managing it but does not prune it.
 			w.stop()
 			delete(r.workers, name)
+			// Its series would otherwise go on saying what this replica
+			// last saw, next to its new owner's.
+			r.metrics.forget(name)
 		}
 	}
 	r.store.Remove(func(name string) bool { return seen[name] })

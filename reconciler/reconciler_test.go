@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -138,7 +140,8 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	opts.Interval = time.Hour
 	opts.Owns = func(c string) bool { _, ok := mine.Load(c); return ok }
 	store := NewStore()
-	r := New(src, applier, store, NewMetrics(), opts)
+	metrics := NewMetrics()
+	r := New(src, applier, store, metrics, opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
@@ -159,6 +162,9 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	})
 	if applier.count("aws-eu-prod") != 1 {
 		t.Fatalf("the still-owned revision was reconciled again: %v", applier.calls)
+	}
+	if n := testutil.CollectAndCount(metrics.ClusterReady, "mcp_cluster_ready"); n != 1 {
+		t.Fatalf("%d mcp_cluster_ready series after handing a cluster over, want 1 (the owned one)", n)
 	}
 	cancel()
 	<-done
