@@ -40,7 +40,7 @@ var results = map[reconciler.Result]resultView{
 	reconciler.Drifted:     {"Drifted", "≠", "drifted"},
 	reconciler.Failed:      {"Failed", "✗", "failed"},
 	reconciler.Unreachable: {"Unreachable", "⚠", "unreachable"},
-	reconciler.Paused:      {"Paused", "⏸", "paused"},
+	reconciler.Paused:      {"Paused", "‖", "paused"},
 }
 
 // resultOrder is the order of the fleet's counts: what needs a look first.
