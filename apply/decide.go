@@ -117,5 +117,6 @@ func (a *Applier) ssa(ctx context.Context, it *item, dryRun, force bool) (*unstr
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	return a.resource(it).Apply(ctx, it.key.Name, withHash(it.desired, it.hash), opts)
+	u, err := a.resource(it).Apply(ctx, it.key.Name, withHash(it.desired, it.hash), opts)
+	return u, redactSecret(err, it.src.Obj)
 }
