@@ -16,6 +16,8 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/dashboard"
+	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/git"
 )
 
@@ -34,6 +36,7 @@ type runOptions struct {
 	allowMassPrune    bool
 	webhookSecretFile string
 	replicas          replicaOptions
+	dashboard         bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -78,6 +81,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
 	o.replicas.addFlags(fs)
 	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token)")
+	fs.BoolVar(&o.dashboard, "dashboard", true, "serve the read-only dashboard at / on --listen")
 	return cmd
 }
 
@@ -130,8 +134,13 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts := apply.DefaultApplyOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
+	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, clusters.credentialsDir), store, metrics, opts)
-	srv := reconciler.NewServer(reconciler.ServerOptions{Listen: o.listen, WebhookSecret: secret}, store, metrics, r.Trigger)
+	srvOpts := reconciler.ServerOptions{Listen: o.listen, WebhookSecret: secret}
+	if o.dashboard {
+		srvOpts.Dashboard = dashboard.New(store, dashboard.DefaultOptions())
+	}
+	srv := reconciler.NewServer(srvOpts, store, metrics, r.Trigger)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -197,4 +206,17 @@ func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
 			fmt.Fprintf(w, "  %s %s/%s: %s\n", o.Kind, o.Namespace, o.Name, o.Error)
 		}
 	}
+}
+
+// sourceInfo is what the dashboard shows of the source: the URL only in
+// its redacted form, never with a password.
+func sourceInfo(s source.Source, o *sourceOptions) reconciler.SourceInfo {
+	if gs, ok := s.(*git.Source); ok {
+		info := reconciler.SourceInfo{URL: gs.Redacted(), Ref: o.ref}
+		if o.ref == "" {
+			info.Branch = o.branch
+		}
+		return info
+	}
+	return reconciler.SourceInfo{URL: fmt.Sprint(s)}
 }
