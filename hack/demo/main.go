@@ -47,7 +47,7 @@ mcp is reconciling %s onto:
 		fmt.Printf("  %-15s %s   kubectl --kubeconfig %s\n", c.Name, c.URL, filepath.Join(env.KubeconfigDir, c.Name))
 	}
 	fmt.Printf(`
-  dashboard and status:  http://%s/status   (metrics: /metrics)
+  dashboard:  http://%[1]s/   (JSON status: /status, metrics: /metrics)
 
 Try: edit replicas in testdata/demo/placements/placements.yaml and save; or
 scale a deployment by hand and watch the drift heal (drift checks every 20s).
