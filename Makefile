@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv browser lint fuzz bench image clean demo docs
+.PHONY: help build test testenv browser lint fuzz bench image clean demo soak docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,11 @@ browser: ## install chromium for the dashboard's browser tests
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+SOAK_DURATION ?= 3m
+
+soak: testenv ## many reconcile rounds for SOAK_DURATION (default 3m): memory and goroutines stay bounded
+	MCP_SOAK=1 SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./reconciler/
 
 fuzz: ## run each fuzz target for FUZZTIME
 	hack/fuzz.sh $(FUZZTIME)
