@@ -53,8 +53,8 @@ head is asked for and fetched only when it moved; with --dir the directory is
 watched), renders each new revision, and reconciles every cluster on a worker
 of its own: diff, apply, prune, status. Clusters are re-checked for drift
 every --drift-interval. With --repo, outcomes are committed to
---status-branch; /status, /metrics, /healthz and /readyz are served on
---listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.
+--status-branch; the read-only dashboard (/), /status, /metrics, /healthz
+and /readyz are served on --listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.
 
 With --replicas-lease, several replicas share the fleet through Leases on
 the cluster they run in: each cluster is reconciled by one live replica,
