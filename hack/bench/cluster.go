@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type clusterBench struct {
 	clusters []*testenv.Cluster
 	dyn      []dynamic.Interface
 	counter  *requestCounter
+	servers  []int // pids of the clusters' apiservers and etcds
 }
 
 func newClusterBench(b *bench, env *testenv.Env, clusters ...*testenv.Cluster) *clusterBench {
@@ -38,6 +40,11 @@ func newClusterBench(b *bench, env *testenv.Env, clusters ...*testenv.Cluster) *
 		}
 		c.dyn = append(c.dyn, d)
 	}
+	var refs []clusterRef
+	for _, cl := range clusters {
+		refs = append(refs, clusterRef{name: cl.Name, port: cl.URL[strings.LastIndexByte(cl.URL, ':')+1:]})
+	}
+	c.servers = serverPIDs(filepath.Dir(env.KubeconfigDir), refs)
 	cfgs := c.configs()
 	if c.counter, err = newRequestCounter(cfgs...); err != nil {
 		panic(err)
@@ -94,13 +101,13 @@ func (st *state) change(i int) error {
 // applyBoth applies the row's state with kubectl (one process per
 // cluster, all at once) and then with one mcp apply.
 func (c *clusterBench) applyBoth(ctx context.Context, st *state, force bool) (peer, mcp sample, err error) {
-	peer, err = c.measure(ctx, func() (int64, error) { return c.kubectlAll(ctx, st, force) })
+	peer, err = c.measure(ctx, func() (int64, time.Duration, error) { return c.kubectlAll(ctx, st, force) })
 	if err != nil {
 		return
 	}
-	mcp, err = c.measure(ctx, func() (int64, error) {
-		_, rss, err := runProc(ctx, c.b.profileEnv(st.label), c.b.mcp, c.mcpArgs(st)...)
-		return rss, err
+	mcp, err = c.measure(ctx, func() (int64, time.Duration, error) {
+		_, rss, cpu, err := runProc(ctx, c.b.profileEnv(st.label), c.b.mcp, c.mcpArgs(st)...)
+		return rss, cpu, err
 	})
 	return
 }
@@ -114,11 +121,12 @@ func (c *clusterBench) mcpArgs(st *state) []string {
 }
 
 // kubectlAll runs kubectl against every cluster of the row at once and
-// returns the largest peak RSS.
-func (c *clusterBench) kubectlAll(ctx context.Context, st *state, force bool) (int64, error) {
+// returns the largest peak RSS and CPU time.
+func (c *clusterBench) kubectlAll(ctx context.Context, st *state, force bool) (int64, time.Duration, error) {
 	var (
 		mu   sync.Mutex
 		peak int64
+		cpu  time.Duration
 		errs []error
 		wg   sync.WaitGroup
 	)
@@ -128,10 +136,10 @@ func (c *clusterBench) kubectlAll(ctx context.Context, st *state, force bool) (i
 			if force {
 				args = append(args, "--force-conflicts")
 			}
-			_, rss, err := runProc(ctx, nil, c.b.kubectl, args...)
+			_, rss, t, err := runProc(ctx, nil, c.b.kubectl, args...)
 			mu.Lock()
 			defer mu.Unlock()
-			peak = max(peak, rss)
+			peak, cpu = max(peak, rss), max(cpu, t)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -139,19 +147,22 @@ func (c *clusterBench) kubectlAll(ctx context.Context, st *state, force bool) (i
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		return peak, errs[0]
+		return peak, cpu, errs[0]
 	}
-	return peak, nil
+	return peak, cpu, nil
 }
 
-// measure times f and counts the requests served meanwhile.
-func (c *clusterBench) measure(ctx context.Context, f func() (int64, error)) (sample, error) {
+// measure times f and counts the requests served and the CPU time the
+// servers used meanwhile.
+func (c *clusterBench) measure(ctx context.Context, f func() (int64, time.Duration, error)) (sample, error) {
 	var s sample
 	var err error
 	s.reqs, err = c.counter.measure(ctx, func() error {
+		server := cpuTime(c.servers)
 		start := time.Now()
-		rss, err := f()
-		s.wall, s.rss = time.Since(start), rss
+		rss, cpu, err := f()
+		s.wall, s.rss, s.cpu = time.Since(start), rss, cpu
+		s.server = cpuTime(c.servers) - server
 		return err
 	})
 	return s, err

@@ -36,7 +36,7 @@ func (c *clusterBench) drift(ctx context.Context, st *state) (drift, idle row, e
 	if err := c.editByHand(ctx, st.peerNS); err != nil {
 		return drift, idle, err
 	}
-	p, err := c.measure(ctx, func() (int64, error) { return c.kubectlAll(ctx, st, true) })
+	p, err := c.measure(ctx, func() (int64, time.Duration, error) { return c.kubectlAll(ctx, st, true) })
 	if err != nil {
 		return drift, idle, err
 	}

@@ -199,8 +199,8 @@ const driftSize = 2000
 
 // print writes the table: medians, and mcp's time as a ratio to the peer's.
 func (b *bench) print() {
-	fmt.Println("| row | kubectl | mcp | mcp / kubectl | requests kubectl | requests mcp | peak RSS kubectl | peak RSS mcp |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| row | kubectl | mcp | mcp / kubectl | requests kubectl | requests mcp | peak RSS kubectl | peak RSS mcp | CPU kubectl / servers | CPU mcp / servers |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range b.rows {
 		p, m := median(r.peer), median(r.mcp)
 		ratio := "—"
@@ -214,8 +214,9 @@ func (b *bench) print() {
 		if r.note != "" {
 			name += "; " + r.note
 		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
-			dur(p.wall), dur(m.wall), ratio, reqs(p.reqs, len(r.peer)), reqs(m.reqs, len(r.mcp)), mib(p.rss), mib(m.rss))
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
+			dur(p.wall), dur(m.wall), ratio, reqs(p.reqs, len(r.peer)), reqs(m.reqs, len(r.mcp)), mib(p.rss), mib(m.rss),
+			cpus(p), cpus(m))
 	}
 }
 
@@ -232,9 +233,11 @@ func median(s []sample) sample {
 		return v[len(v)/2]
 	}
 	return sample{
-		wall: time.Duration(pick(func(x sample) float64 { return float64(x.wall) })),
-		reqs: pick(func(x sample) float64 { return x.reqs }),
-		rss:  int64(pick(func(x sample) float64 { return float64(x.rss) })),
+		wall:   time.Duration(pick(func(x sample) float64 { return float64(x.wall) })),
+		reqs:   pick(func(x sample) float64 { return x.reqs }),
+		rss:    int64(pick(func(x sample) float64 { return float64(x.rss) })),
+		cpu:    time.Duration(pick(func(x sample) float64 { return float64(x.cpu) })),
+		server: time.Duration(pick(func(x sample) float64 { return float64(x.server) })),
 	}
 }
 
@@ -246,6 +249,16 @@ func dur(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// cpus shows the CPU time of the client and of the servers (apiservers
+// and etcds) during a run: on 2 cores they share, the sum over 2 is the
+// least wall time the run could take.
+func cpus(s sample) string {
+	if s.cpu == 0 && s.server == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f / %.2f s", s.cpu.Seconds(), s.server.Seconds())
 }
 
 func reqs(v float64, n int) string {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,12 +25,15 @@ type sample struct {
 	wall time.Duration
 	reqs float64
 	rss  int64 // KiB
+	// cpu is the measured process's CPU time (user and system; the
+	// largest for several kubectls), server the apiservers' and etcds'.
+	cpu, server time.Duration
 }
 
 // runProc runs a command to completion and returns its wall time and peak
 // RSS. The peak comes from the rusage of the waited process (ru_maxrss,
 // KiB on Linux): it is the child's own high-water mark, not the bench's.
-func runProc(ctx context.Context, env []string, name string, args ...string) (time.Duration, int64, error) {
+func runProc(ctx context.Context, env []string, name string, args ...string) (time.Duration, int64, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
@@ -40,15 +45,16 @@ func runProc(ctx context.Context, env []string, name string, args ...string) (ti
 	err := cmd.Run()
 	wall := time.Since(start)
 	var rss int64
+	cpu := procCPU(cmd.ProcessState)
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = ru.Maxrss
 		}
 	}
 	if err != nil {
-		return wall, rss, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 2000))
+		return wall, rss, cpu, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(stderr.String(), 2000))
 	}
-	return wall, rss, nil
+	return wall, rss, cpu, nil
 }
 
 func tail(s string, n int) string {
@@ -144,4 +150,64 @@ func (rc *requestCounter) measure(ctx context.Context, f func() error) (float64,
 		return 0, err
 	}
 	return after - before - float64(len(rc.clients)), nil
+}
+
+// serverPIDs finds the kube-apiserver and etcd processes of the test
+// bed's clusters by their command lines (the test bed does not export
+// them), so that their CPU time can be read.
+func serverPIDs(envDir string, clusters []clusterRef) []int {
+	var want []string
+	for _, c := range clusters {
+		want = append(want, "--secure-port="+c.port, "--data-dir="+filepath.Join(envDir, c.name, "etcd"))
+	}
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for _, arg := range strings.Split(string(cmdline), "\x00") {
+			if slices.Contains(want, arg) {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+// clusterRef names a cluster and the port of its apiserver.
+type clusterRef struct{ name, port string }
+
+// cpuTime is the user and system CPU time the processes used so far.
+func cpuTime(pids []int) time.Duration {
+	var ticks int64
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses and may
+		// hold spaces: utime and stime are the 12th and 13th of them.
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// procCPU is the CPU time of a waited process.
+func procCPU(ps *os.ProcessState) time.Duration {
+	if ps == nil {
+		return 0
+	}
+	return ps.UserTime() + ps.SystemTime()
 }
