@@ -307,8 +307,13 @@ func (c *converter) scalar(n *yaml.Node) any {
 		// of its value, as if the value had been written there:
 		// "replicas: ${var.replicas}" is a number. Quote it to keep a
 		// string. Only scalar types can result, never structure.
+		// The value is typed, never substituted again: a variable whose
+		// value is itself a reference stays that text.
 		if n.Style == 0 && isSingleRef(s) {
-			return c.scalar(&yaml.Node{Kind: yaml.ScalarNode, Value: out, Line: n.Line})
+			tag := (&yaml.Node{Kind: yaml.ScalarNode, Value: out}).ShortTag()
+			if tag != "!!str" {
+				return c.scalar(&yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: out, Line: n.Line})
+			}
 		}
 		return out
 	case "!!null":

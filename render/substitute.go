@@ -59,7 +59,9 @@ func (sc *scope) substitute(s string) (string, error) {
 		case strings.HasPrefix(rest, refCluster), strings.HasPrefix(rest, refVar):
 			end := strings.IndexByte(rest, '}')
 			if end < 0 {
-				errs = append(errs, fmt.Errorf("%w: unterminated %q (write $%s for a literal)", ErrInvalid, rest, prefixOf(rest)))
+				// Only the prefix is quoted: the rest of the string may be a
+				// Secret's value.
+				errs = append(errs, fmt.Errorf("%w: unterminated reference %q... (write $%s for a literal)", ErrInvalid, prefixOf(rest), prefixOf(rest)))
 				b.WriteString(rest)
 				i = len(s)
 				continue

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var testScope = &scope{
@@ -89,4 +91,38 @@ func FuzzSubstitute(f *testing.F) {
 			t.Fatalf("substitute(%q) = %q: a reference survived", s, got)
 		}
 	})
+}
+
+// TestSingleReferenceIsTypedNotRescanned: a plain scalar that is exactly
+// one reference takes the YAML type of its value, and the value is never
+// substituted again — a variable that refers to itself must not recurse.
+func TestSingleReferenceIsTypedNotRescanned(t *testing.T) {
+	sc := &scope{cluster: "c", vars: map[string]string{
+		"n": "3", "self": "${var.self}", "other": "${var.n}", "esc": "$${var.n}", "yes": "true",
+	}}
+	tests := map[string]struct {
+		yaml string
+		want any
+	}{
+		"number":              {yaml: "v: ${var.n}", want: int64(3)},
+		"quoted stays string": {yaml: `v: "${var.n}"`, want: "3"},
+		"bool":                {yaml: "v: ${var.yes}", want: true},
+		"refers to itself":    {yaml: "v: ${var.self}", want: "${var.self}"},
+		"refers to another":   {yaml: "v: ${var.other}", want: "${var.n}"},
+		"escape in the value": {yaml: "v: ${var.esc}", want: "$${var.n}"},
+		"not a single ref":    {yaml: "v: x${var.n}", want: "x3"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tc.yaml), &n); err != nil {
+				t.Fatal(err)
+			}
+			c := converter{file: "a.yaml", budget: maxValues, subst: sc.substitute}
+			got := c.value(n.Content[0]).(map[string]any)["v"]
+			if len(c.errs) > 0 || got != tc.want {
+				t.Fatalf("got %#v (errors %v), want %#v", got, c.errs, tc.want)
+			}
+		})
+	}
 }
