@@ -48,13 +48,17 @@ func TestHostileInputIsBounded(t *testing.T) {
 		},
 		"directory symlinked out of the repo": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap},
-			setup: func(t *testing.T, repo string) { symlink(t, filepath.Join(outside, "dir"), filepath.Join(repo, "apps", "linked")) },
-			want:  []string{"apps/linked", "cluster c1", "outside the repo"},
+			setup: func(t *testing.T, repo string) {
+				symlink(t, filepath.Join(outside, "dir"), filepath.Join(repo, "apps", "linked"))
+			},
+			want: []string{"apps/linked", "cluster c1", "outside the repo"},
 		},
 		"placement path symlinked out of the repo": {
 			files: map[string]string{"mcp.yaml": strings.Replace(baseConfig, "path: apps", "path: linked", 1)},
-			setup: func(t *testing.T, repo string) { symlink(t, filepath.Join(outside, "dir"), filepath.Join(repo, "linked")) },
-			want:  []string{"linked", "placement p", "outside the repo"},
+			setup: func(t *testing.T, repo string) {
+				symlink(t, filepath.Join(outside, "dir"), filepath.Join(repo, "linked"))
+			},
+			want: []string{"linked", "placement p", "outside the repo"},
 		},
 		"mcp document symlinked out of the repo": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap},
