@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -45,19 +47,18 @@ func run(args []string) int {
 	case errors.Is(err, errChanges):
 		return exitChanges
 	default:
-		printError(err)
+		printError(os.Stderr, err)
 		return exitError
 	}
 }
 
-// printError writes one line per problem: joined errors (errors.Join) are
-// split so that each problem stands on its own line.
-func printError(err error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			printError(e)
+// printError writes one line per problem. errors.Join separates problems
+// with newlines; other errors that wrap several (a sentinel and its cause)
+// are one problem with one message, printed as it is.
+func printError(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			fmt.Fprintf(w, "error: %s\n", line)
 		}
-		return
 	}
-	fmt.Fprintf(os.Stderr, "error: %v\n", err)
 }

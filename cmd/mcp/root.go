@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -43,14 +44,13 @@ case, with "-" as "_" (for example MCP_LOG_LEVEL=debug).`,
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 
 	root.AddCommand(newVersionCmd())
-	addCommands(root, g)
+	addCommands(root)
 	return root
 }
 
 // addCommands registers the commands beyond version; each lives in its own
 // file and is only added once it works.
-func addCommands(root *cobra.Command, g *globalOptions) {
-	_ = g
+func addCommands(root *cobra.Command) {
 	root.AddCommand(newRenderCmd())
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newDiffCmd())
@@ -83,10 +83,7 @@ func applyEnv(flags *pflag.FlagSet, lookup func(string) (string, bool)) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	})
-	if len(errs) > 0 {
-		return fmt.Errorf("environment: %v", errs)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // envName is the environment variable read for a flag.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -78,5 +79,27 @@ func TestLogLevelFromEnv(t *testing.T) {
 	t.Setenv("MCP_LOG_LEVEL", "loud")
 	if code := run([]string{"version"}); code != exitError {
 		t.Fatalf("exit %d, want %d for a bad MCP_LOG_LEVEL", code, exitError)
+	}
+}
+
+// wrapped is an error with its own message over several causes, as the git
+// source's errors are: one problem, printed with its own message.
+type wrapped struct{ causes []error }
+
+func (w wrapped) Error() string {
+	return "authentication failed for https://git:***@example.com/fleet.git"
+}
+func (w wrapped) Unwrap() []error { return w.causes }
+
+func TestPrintErrorOneLinePerProblem(t *testing.T) {
+	err := errors.Join(
+		wrapped{causes: []error{errors.New("authentication failed"), errors.New("authentication required")}},
+		errors.New("cluster eu: unreachable"),
+	)
+	var buf bytes.Buffer
+	printError(&buf, err)
+	want := "error: authentication failed for https://git:***@example.com/fleet.git\nerror: cluster eu: unreachable\n"
+	if buf.String() != want {
+		t.Fatalf("printed:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
