@@ -186,11 +186,15 @@ func (w *StatusWriter) commitAndPush(ctx context.Context, repo *git.Repository, 
 	}
 	callCtx, cancel := context.WithTimeout(ctx, w.src.opts.Timeout)
 	defer cancel()
+	// go-git's ssh handshake ignores the context; the proxy binds it.
+	proxy, done := w.src.callProxy(callCtx)
+	defer done()
 	err = repo.PushContext(callCtx, &git.PushOptions{
 		RemoteName: "origin",
 		// The commit itself, not a local branch: nothing else is pushed.
-		RefSpecs: []config.RefSpec{config.RefSpec(h.String() + ":" + branch.String())},
-		Auth:     auth,
+		RefSpecs:     []config.RefSpec{config.RefSpec(h.String() + ":" + branch.String())},
+		Auth:         auth,
+		ProxyOptions: proxy,
 	})
 	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return false, nil

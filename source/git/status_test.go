@@ -157,3 +157,16 @@ func TestOnlyStatusChangedOnTheSourceBranch(t *testing.T) {
 		t.Fatal("OnlyStatusChanged true although the status branch is not the source branch")
 	}
 }
+
+func TestStatusWriterOverSSH(t *testing.T) {
+	f := newSSHFixture(t, "")
+	f.repo.Commit("main", "config", map[string]string{"clusters/eu.yaml": "kind: Cluster\n"})
+	w := f.source(t, nil).StatusWriter(DefaultStatusOptions())
+	if err := w.WriteStatus(t.Context(), map[string][]byte{"status/eu.yaml": []byte("result: Synced\n")}, "status"); err != nil {
+		t.Fatal(err)
+	}
+	head, ok := f.repo.Rev("mcp-status")
+	if !ok || f.repo.File(head, "status/eu.yaml") != "result: Synced" {
+		t.Fatal("status not pushed over ssh")
+	}
+}
