@@ -37,6 +37,10 @@ type statusReader interface {
 // before it commits, so that a round of many clusters is one commit.
 const quiet = time.Second
 
+// finalFlush bounds the last status write on shutdown; Kubernetes gives a
+// pod 30 seconds between SIGTERM and SIGKILL.
+const finalFlush = 10 * time.Second
+
 // maxHold bounds how long a status change waits for busy clusters.
 const maxHold = 30 * time.Second
 
@@ -77,8 +81,11 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 	for {
 		select {
 		case <-ctx.Done():
-			// Write what is pending before the process ends.
-			s.flush(context.WithoutCancel(ctx))
+			// Write what is pending before the process ends, but within
+			// the grace period a SIGTERM gives.
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalFlush)
+			s.flush(final)
+			cancel()
 			return
 		case <-s.wake:
 		}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +88,13 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 }
 
 func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, clusters *clusterOptions, o *runOptions) error {
+	// The status path is a directory on the status branch: clean and local,
+	// so that the reconciler and the git writer see the same path.
+	statusPath := path.Clean(o.statusPath)
+	if !filepath.IsLocal(statusPath) || statusPath == "." {
+		return fmt.Errorf("--status-path %q: want a directory inside the repo, like \"status\"", o.statusPath)
+	}
+	o.statusPath = statusPath
 	s, err := src.open(ctx)
 	if err != nil {
 		return err

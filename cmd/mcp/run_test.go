@@ -153,3 +153,12 @@ func TestRunStopsCleanlyOnSIGTERMDuringAnApply(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestRunRefusesAStatusPathOutsideTheRepo(t *testing.T) {
+	for _, p := range []string{"/status", "../status", "."} {
+		code, _, errOut := mcp(t, "run", "--dir", t.TempDir(), "--status-path", p, "--listen", "127.0.0.1:0")
+		if code != exitError || !strings.Contains(errOut, "--status-path") {
+			t.Errorf("--status-path %q: exit %d, %q", p, code, errOut)
+		}
+	}
+}
