@@ -10,8 +10,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -141,14 +143,28 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong signature", http.StatusUnauthorized)
 		return
 	}
-	if len(body) > 0 && !json.Valid(body) {
-		http.Error(w, "body is not JSON", http.StatusBadRequest)
+	if !validPayload(r.Header.Get("Content-Type"), body) {
+		http.Error(w, "body is not a JSON push notification", http.StatusBadRequest)
 		return
 	}
 	slog.Info("webhook: fetching now", "event", eventName(r.Header))
 	s.trigger()
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, "fetch scheduled")
+}
+
+// validPayload accepts an empty body, JSON, and GitHub's default
+// form-encoded delivery (payload=<JSON>). mcp reads nothing from it: a
+// push is a push.
+func validPayload(contentType string, body []byte) bool {
+	if len(body) == 0 {
+		return true
+	}
+	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		return err == nil && json.Valid([]byte(form.Get("payload")))
+	}
+	return json.Valid(body)
 }
 
 // validSignature checks GitHub's HMAC-SHA256 signature of the body or

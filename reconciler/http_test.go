@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,7 @@ func TestWebhook(t *testing.T) {
 		method  string
 		headers map[string]string
 		body    string
+		ctype   string
 		want    int
 		fetch   bool
 	}{
@@ -52,6 +54,14 @@ func TestWebhook(t *testing.T) {
 		"wrong method":       {method: http.MethodGet, want: 405},
 		"huge body": {
 			body: `{"pad":"` + strings.Repeat("a", maxWebhookBody) + `"}`, want: 413,
+		},
+		"github form delivery": {
+			body: "payload=" + url.QueryEscape(body), ctype: "application/x-www-form-urlencoded",
+			headers: map[string]string{"X-Hub-Signature-256": sign(secret, "payload="+url.QueryEscape(body))}, want: 202, fetch: true,
+		},
+		"form without a json payload": {
+			body: "payload=nope", ctype: "application/x-www-form-urlencoded",
+			headers: map[string]string{"X-Hub-Signature-256": sign(secret, "payload=nope")}, want: 400,
 		},
 		"malformed json": {
 			body: "{not json", headers: map[string]string{"X-Hub-Signature-256": sign(secret, "{not json")}, want: 400,
@@ -70,6 +80,9 @@ func TestWebhook(t *testing.T) {
 			req, _ := http.NewRequest(method, ts.URL+"/webhook", strings.NewReader(b))
 			for k, v := range tc.headers {
 				req.Header.Set(k, v)
+			}
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
