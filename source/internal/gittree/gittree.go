@@ -18,21 +18,27 @@ import (
 
 // Export writes every file of tree below dst, which must exist. Symlinks are
 // written as committed (never resolved), so a link out of the repo stays a
-// link that readers refuse to follow; submodules are left out.
+// link that readers refuse to follow; submodules are left out. Every write
+// goes through an os.Root of dst: a crafted tree (a symlink "a" and a file
+// "a/x") cannot make it write outside dst.
 func Export(ctx context.Context, tree *object.Tree, dst string) error {
+	root, err := os.OpenRoot(dst)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	return tree.Files().ForEach(func(f *object.File) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rel := filepath.FromSlash(f.Name)
-		// Git refuses such names, but a crafted object must not write
-		// outside dst either.
 		if !filepath.IsLocal(rel) {
 			return fmt.Errorf("tree entry %q leaves the repo", f.Name)
 		}
-		p := filepath.Join(dst, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
+		if dir := filepath.Dir(rel); dir != "." {
+			if err := root.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("tree entry %q: %w", f.Name, err)
+			}
 		}
 		switch f.Mode {
 		case filemode.Symlink:
@@ -40,28 +46,28 @@ func Export(ctx context.Context, tree *object.Tree, dst string) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", f.Name, err)
 			}
-			return os.Symlink(target, p)
+			return root.Symlink(target, rel)
 		case filemode.Executable:
-			return writeBlob(f, p, 0o755)
+			return writeBlob(root, f, rel, 0o755)
 		default:
-			return writeBlob(f, p, 0o644)
+			return writeBlob(root, f, rel, 0o644)
 		}
 	})
 }
 
-func writeBlob(f *object.File, p string, perm os.FileMode) error {
+func writeBlob(root *os.Root, f *object.File, rel string, perm os.FileMode) error {
 	r, err := f.Reader()
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Name, err)
 	}
 	defer r.Close()
-	out, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	out, err := root.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
 	if err != nil {
-		return err
+		return fmt.Errorf("tree entry %q: %w", f.Name, err)
 	}
 	if _, err := io.Copy(out, r); err != nil {
 		out.Close()
-		return fmt.Errorf("%s: %w", p, err)
+		return fmt.Errorf("%s: %w", rel, err)
 	}
 	return out.Close()
 }
