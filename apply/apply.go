@@ -193,8 +193,15 @@ func (a *Applier) deleteStep(ctx context.Context, s step, outcomes map[*item]*ou
 		o := outcomes[it]
 		g.Go(func() error {
 			defer func() { done.Add(1); tick() }()
-			err := a.resource(it).Delete(ctx, it.key.Name, metav1.DeleteOptions{PropagationPolicy: &background})
-			if err != nil && !apierrors.IsNotFound(err) {
+			opts := metav1.DeleteOptions{PropagationPolicy: &background}
+			if it.live != nil {
+				// Only the object mcp saw: one re-created under the same
+				// name since then is not mcp's to delete (409 Conflict).
+				uid := it.live.GetUID()
+				opts.Preconditions = &metav1.Preconditions{UID: &uid}
+			}
+			err := a.resource(it).Delete(ctx, it.key.Name, opts)
+			if err != nil && !apierrors.IsNotFound(err) && !(it.live != nil && apierrors.IsConflict(err)) {
 				o.err = &ObjectError{Key: it.key, Op: "delete", Err: err}
 				return nil
 			}

@@ -142,16 +142,8 @@ func (a *Applier) readInventory(ctx context.Context) (inv inventory, shards int,
 // writeInventory stores inv, creating the namespace when missing and
 // deleting shards it no longer needs.
 func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards int) (shards int, err error) {
-	if !a.nsReady {
-		ns := &unstructured.Unstructured{}
-		ns.SetAPIVersion("v1")
-		ns.SetKind("Namespace")
-		ns.SetName(InventoryNamespace)
-		_, err := a.c.dyn.Resource(namespaceGVR).Create(ctx, ns, metav1.CreateOptions{FieldManager: a.opts.FieldManager})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return oldShards, fmt.Errorf("write inventory: create namespace %s: %w", InventoryNamespace, err)
-		}
-		a.nsReady = true
+	if err := a.ensureInventoryNamespace(ctx); err != nil {
+		return oldShards, err
 	}
 	data := encodeInventory(inv)
 	for i, d := range data {
@@ -162,8 +154,20 @@ func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards i
 		cm.SetName(shardName(a.opts.Inventory, i))
 		cm.SetLabels(map[string]string{inventoryLabel: a.opts.Inventory})
 		_ = unstructured.SetNestedField(cm.Object, d, "data", inventoryKey)
-		_, err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).Apply(ctx, cm.GetName(), cm,
-			metav1.ApplyOptions{FieldManager: a.opts.FieldManager, Force: true})
+		apply := func() error {
+			_, err := a.c.dyn.Resource(configMapGVR).Namespace(InventoryNamespace).Apply(ctx, cm.GetName(), cm,
+				metav1.ApplyOptions{FieldManager: a.opts.FieldManager, Force: true})
+			return err
+		}
+		err := apply()
+		if apierrors.IsNotFound(err) {
+			// The namespace went away since it was made (deleted by hand):
+			// make it again rather than fail this cluster until a restart.
+			a.nsReady = false
+			if err = a.ensureInventoryNamespace(ctx); err == nil {
+				err = apply()
+			}
+		}
 		if err != nil {
 			return max(oldShards, i), fmt.Errorf("write inventory %s/%s: %w", InventoryNamespace, cm.GetName(), err)
 		}
@@ -175,4 +179,22 @@ func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards i
 		}
 	}
 	return len(data), nil
+}
+
+// ensureInventoryNamespace creates the inventory's namespace unless it is
+// known to exist.
+func (a *Applier) ensureInventoryNamespace(ctx context.Context) error {
+	if a.nsReady {
+		return nil
+	}
+	ns := &unstructured.Unstructured{}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	ns.SetName(InventoryNamespace)
+	_, err := a.c.dyn.Resource(namespaceGVR).Create(ctx, ns, metav1.CreateOptions{FieldManager: a.opts.FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("write inventory: create namespace %s: %w", InventoryNamespace, err)
+	}
+	a.nsReady = true
+	return nil
 }

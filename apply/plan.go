@@ -187,7 +187,9 @@ func (a *Applier) mapInventory(p *Plan, noPrune []string) {
 		} else {
 			it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
 		}
-		it.orphan = slices.Contains(noPrune, e.Placement)
+		// The inventory's own namespace is never pruned: deleting it would
+		// delete the inventory, and mcp would forget all it applied.
+		it.orphan = slices.Contains(noPrune, e.Placement) || (isNamespace(e.Key) && e.Key.Name == InventoryNamespace)
 		p.items = append(p.items, it)
 	}
 }
