@@ -77,7 +77,11 @@ func RESTConfig(t Target) (*rest.Config, error) {
 // client is the connection to one cluster: dynamic client, cached
 // discovery and a REST mapper built from it.
 type client struct {
-	dyn    dynamic.Interface
+	dyn dynamic.Interface
+	// watch is dyn without the request timeout: the config's Timeout
+	// would cut every watch after a minute. The server ends watches on
+	// its own after a while, and ctx ends them when the caller is done.
+	watch  dynamic.Interface
 	disc   discovery.CachedDiscoveryInterface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 
@@ -93,6 +97,12 @@ func newClient(cfg *rest.Config) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	wcfg := rest.CopyConfig(cfg)
+	wcfg.Timeout = 0
+	watch, err := dynamic.NewForConfig(wcfg)
+	if err != nil {
+		return nil, err
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -100,6 +110,7 @@ func newClient(cfg *rest.Config) (*client, error) {
 	disc := memory.NewMemCacheClient(dc)
 	return &client{
 		dyn:     dyn,
+		watch:   watch,
 		disc:    disc,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(disc),
 		missing: map[schema.GroupKind]bool{},

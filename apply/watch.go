@@ -131,7 +131,7 @@ func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource, rv string, drifted func()) {
 	retry := time.Second
 	for ctx.Err() == nil {
-		w, err := a.c.dyn.Resource(gvr).Watch(ctx, metav1.ListOptions{
+		w, err := a.c.watch.Resource(gvr).Watch(ctx, metav1.ListOptions{
 			LabelSelector:       ManagedByLabel + "=" + ManagedByValue,
 			ResourceVersion:     rv,
 			AllowWatchBookmarks: true,
