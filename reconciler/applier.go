@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -39,10 +42,14 @@ type clusterApplier struct {
 	stopWatch context.CancelFunc
 }
 
-// kubeconfigRef is what an Applier's connection was made from.
+// kubeconfigRef is what an Applier's connection was made from. The file's
+// size and modification time are part of it, so that a rotated kubeconfig
+// (a Secret mounted again) makes a new connection.
 type kubeconfigRef struct {
 	path, context string
 	inCluster     bool
+	size          int64
+	modified      time.Time
 }
 
 // NewFleetApplier returns a ClusterApplier over apply.
@@ -80,6 +87,9 @@ func (f *FleetApplier) applier(cs render.ClusterState) (*clusterApplier, error) 
 		return nil, err
 	}
 	ref := kubeconfigRef{path: path, context: c.Kubeconfig.Context, inCluster: c.InCluster}
+	if fi, err := os.Stat(path); err == nil && !c.InCluster {
+		ref.size, ref.modified = fi.Size(), fi.ModTime()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	old, ok := f.appliers[c.Name]
@@ -100,6 +110,20 @@ func (f *FleetApplier) applier(cs render.ClusterState) (*clusterApplier, error) 
 	ca := &clusterApplier{ref: ref, a: a}
 	f.appliers[c.Name] = ca
 	return ca, nil
+}
+
+// Forget drops what is kept of a cluster this process no longer
+// reconciles (removed from the repo, or handed to another replica): its
+// connection, discovery cache and drift watch.
+func (f *FleetApplier) Forget(cluster string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ca, ok := f.appliers[cluster]; ok {
+		if ca.stopWatch != nil {
+			ca.stopWatch()
+		}
+		delete(f.appliers, cluster)
+	}
 }
 
 // NoPrune names the placements of the fleet that select cluster and say
@@ -149,6 +173,10 @@ func planOutcome(p *apply.Plan, paused bool) Outcome {
 	if len(p.Errors) > 0 {
 		out.Result = Failed
 		out.Message = fmt.Sprintf("%d objects cannot be applied", len(p.Errors))
+	}
+	if p.PruneErr != nil {
+		// A real apply would stop here: say so while only planning.
+		out.Message = strings.TrimPrefix(out.Message+"; ", "; ") + p.PruneErr.Error()
 	}
 	return out
 }

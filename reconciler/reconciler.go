@@ -20,6 +20,12 @@ type ClusterApplier interface {
 	Reconcile(ctx context.Context, desired Desired, dryRun bool) Outcome
 }
 
+// forgetter is a ClusterApplier that keeps state per cluster, released
+// when this process stops reconciling the cluster.
+type forgetter interface {
+	Forget(cluster string)
+}
+
 // Desired is one cluster's desired state at one revision.
 type Desired struct {
 	render.ClusterState
@@ -244,6 +250,9 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			// Its series would otherwise go on saying what this replica
 			// last saw, next to its new owner's.
 			r.metrics.forget(name)
+			if f, ok := r.applier.(forgetter); ok {
+				f.Forget(name)
+			}
 		}
 	}
 	r.store.Remove(func(name string) bool { return seen[name] })

@@ -1,0 +1,54 @@
+package reconciler
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/render"
+)
+
+// TestRotatedKubeconfigIsPickedUp: a kubeconfig replaced in place (a
+// Secret mounted again) is used at the next reconcile, without a restart.
+func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
+	creds := t.TempDir()
+	good, err := os.ReadFile(env.Cluster("aws-eu").Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.Load(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Clusters {
+		c.Server = "https://127.0.0.1:1" // nothing listens there
+	}
+	path := filepath.Join(creds, "aws-eu")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	opts := apply.DefaultApplyOptions()
+	opts.Inventory = "inv-rotation"
+	f := NewFleetApplier(opts, creds)
+	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "aws-eu"}}}
+	if out := f.Reconcile(context.Background(), d, false); out.Result != Unreachable {
+		t.Fatalf("with a kubeconfig of a dead server: %s %s", out.Result, out.Message)
+	}
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Second)
+	os.Chtimes(path, later, later)
+	if out := f.Reconcile(context.Background(), d, false); out.Result != Synced {
+		t.Fatalf("after the kubeconfig was rotated: %s %s", out.Result, out.Message)
+	}
+	f.Forget("aws-eu")
+	if len(f.appliers) != 0 {
+		t.Fatal("Forget kept the cluster's Applier")
+	}
+}
