@@ -40,7 +40,7 @@ func TestCreateUpdatePrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cm.GetLabels()[ManagedByLabel] != "mcp" || cm.GetAnnotations()[diff.PlacementAnnotation] != "test" || cm.GetAnnotations()[AppliedHashAnnotation] == "" {
+	if cm.GetLabels()[object.ManagedByLabel] != "mcp" || cm.GetAnnotations()[object.PlacementAnnotation] != "test" || cm.GetAnnotations()[AppliedHashAnnotation] == "" {
 		t.Fatalf("labels %v, annotations %v", cm.GetLabels(), cm.GetAnnotations())
 	}
 

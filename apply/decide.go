@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
 )
 
 // decide sets the action of every item. Desired objects that pass the
@@ -84,7 +85,7 @@ func (it *item) setChange(before, after *unstructured.Unstructured) {
 // of objects would otherwise copy and normalize each of them twice, only
 // to find them equal, and a kept plan would hold them all.
 func (it *item) setUnchanged() {
-	placement := it.live.GetAnnotations()[diff.PlacementAnnotation]
+	placement := it.live.GetAnnotations()[object.PlacementAnnotation]
 	if placement == "" {
 		placement = it.placement
 	}

@@ -131,15 +131,15 @@ func objectsFrom(t *testing.T, file string, data []byte) []Object {
 		if labels == nil {
 			labels = map[string]string{}
 		}
-		labels[ManagedByLabel] = ManagedByValue
+		labels[object.ManagedByLabel] = object.ManagedByValue
 		u.SetLabels(labels)
 		ann := u.GetAnnotations()
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		ann[diff.PlacementAnnotation] = "test"
+		ann[object.PlacementAnnotation] = "test"
 		u.SetAnnotations(ann)
-		wave, _ := strconv.Atoi(ann[waveAnnotation])
+		wave, _ := strconv.Atoi(ann[object.WaveAnnotation])
 		out = append(out, Object{Obj: u, Source: fmt.Sprintf("%s (document %d)", file, i+1), Placement: "test", Wave: wave})
 	}
 }

@@ -14,13 +14,6 @@ import (
 	"mcp.dev/mcp/internal/object"
 )
 
-// ManagedByLabel marks every object mcp applies; live objects are read by
-// this label, one LIST per kind.
-const (
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	ManagedByValue = "mcp"
-)
-
 // listConcurrency bounds the LISTs of one cluster in flight at once.
 const listConcurrency = 4
 
@@ -74,7 +67,7 @@ func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResourc
 func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, string, error) {
 	var out []*unstructured.Unstructured
 	var rv string
-	opts := metav1.ListOptions{LabelSelector: ManagedByLabel + "=" + ManagedByValue, Limit: a.opts.PageSize}
+	opts := metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=" + object.ManagedByValue, Limit: a.opts.PageSize}
 	for {
 		list, err := a.c.dyn.Resource(gvr).List(ctx, opts)
 		if err != nil {

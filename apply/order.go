@@ -44,14 +44,12 @@ func waveOf(it *item) int {
 		return it.src.Wave
 	}
 	if it.live != nil {
-		if w, err := strconv.Atoi(it.live.GetAnnotations()[waveAnnotation]); err == nil {
+		if w, err := strconv.Atoi(it.live.GetAnnotations()[object.WaveAnnotation]); err == nil {
 			return w
 		}
 	}
 	return 0
 }
-
-const waveAnnotation = "mcp.dev/wave"
 
 // applyOrder sorts items into steps in SPEC order: by wave, then
 // Namespaces, CRDs, other cluster-scoped objects, namespaced objects.

@@ -85,7 +85,7 @@ func TestApplyOrder(t *testing.T) {
 // from the live annotation.
 func TestDeleteWaveFromLive(t *testing.T) {
 	live := &unstructured.Unstructured{Object: map[string]any{}}
-	live.SetAnnotations(map[string]string{waveAnnotation: "3"})
+	live.SetAnnotations(map[string]string{object.WaveAnnotation: "3"})
 	it := &item{key: object.Key{Kind: "ConfigMap", Namespace: "a", Name: "x"}, live: live}
 	if w := waveOf(it); w != 3 {
 		t.Fatalf("wave %d, want 3", w)

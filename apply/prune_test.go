@@ -6,11 +6,13 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"mcp.dev/mcp/internal/object"
 )
 
 func countLive(t *testing.T, cluster, ns string) int {
 	t.Helper()
-	l, err := dyn(t, cluster).Resource(cmGVR).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: ManagedByLabel + "=mcp"})
+	l, err := dyn(t, cluster).Resource(cmGVR).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=mcp"})
 	if err != nil {
 		t.Fatal(err)
 	}

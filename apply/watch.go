@@ -132,7 +132,7 @@ func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource
 	retry := time.Second
 	for ctx.Err() == nil {
 		w, err := a.c.watch.Resource(gvr).Watch(ctx, metav1.ListOptions{
-			LabelSelector:       ManagedByLabel + "=" + ManagedByValue,
+			LabelSelector:       object.ManagedByLabel + "=" + object.ManagedByValue,
 			ResourceVersion:     rv,
 			AllowWatchBookmarks: true,
 		})

@@ -10,9 +10,6 @@ import (
 	"mcp.dev/mcp/internal/object"
 )
 
-// PlacementAnnotation names the Placement an object came from (SPEC section 2).
-const PlacementAnnotation = "mcp.dev/placement"
-
 // FieldChange is one changed field of an updated object.
 type FieldChange struct {
 	// Path addresses the field: "spec.replicas",
@@ -180,7 +177,7 @@ func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change 
 	}
 	for _, u := range []*unstructured.Unstructured{ch.After, ch.Before} {
 		if u != nil && ch.Placement == "" {
-			ch.Placement = u.GetAnnotations()[PlacementAnnotation]
+			ch.Placement = u.GetAnnotations()[object.PlacementAnnotation]
 		}
 	}
 	redactSecret(ch.Before)

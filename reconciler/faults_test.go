@@ -21,6 +21,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/faultproxy"
+	"mcp.dev/mcp/internal/object"
 )
 
 // Fault tests of mcp run against the real git server and apiservers of
@@ -73,7 +74,7 @@ func proxied(t *testing.T, cluster string) (creds string, p *faultproxy.Proxy) {
 func liveManaged(t *testing.T, cluster, ns string) []string {
 	t.Helper()
 	list, err := clientset(t, cluster).CoreV1().ConfigMaps(ns).List(context.Background(),
-		metav1.ListOptions{LabelSelector: apply.ManagedByLabel + "=" + apply.ManagedByValue})
+		metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=" + object.ManagedByValue})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,5 +66,5 @@
 // of one name) or unreadable, an unknown cluster in Options.Clusters. Every
 // other problem belongs to the clusters it affects: ClusterState.Err joins
 // them all (*Error values naming file, line, cluster and placement) and
-// such a cluster has no objects. Validate returns every problem at once.
+// such a cluster has no objects. Fleet.Err joins every problem at once.
 package render

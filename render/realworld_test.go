@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/source"
 )
 
@@ -38,7 +39,7 @@ func TestRealWorld(t *testing.T) {
 		if o.Placement == "ingress-nginx" && !clusterScopedKinds[k.Kind] && k.Namespace != "ingress-nginx" {
 			t.Errorf("%s: namespace %q, want the manifest's ingress-nginx", k, k.Namespace)
 		}
-		if o.Obj.GetLabels()[LabelManagedBy] != ManagedByValue || o.Obj.GetAnnotations()[AnnotationPlacement] != o.Placement {
+		if o.Obj.GetLabels()[object.ManagedByLabel] != object.ManagedByValue || o.Obj.GetAnnotations()[object.PlacementAnnotation] != o.Placement {
 			t.Errorf("%s: mcp's label or annotation missing: %v %v", k, o.Obj.GetLabels(), o.Obj.GetAnnotations())
 		}
 		if o.Line == 0 {

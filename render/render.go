@@ -66,17 +66,6 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	return f, nil
 }
 
-// Validate renders every cluster and returns the fleet with all problems
-// joined: the fatal ones, those of each cluster and those of placements
-// that select no cluster. It needs no cluster access.
-func Validate(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, error) {
-	f, err := Render(ctx, snap, opts)
-	if err != nil {
-		return nil, err
-	}
-	return f, f.Err()
-}
-
 // limit returns the clusters to render: all, or those named.
 func (c *config) limit(names []string) ([]Cluster, error) {
 	if len(names) == 0 {
@@ -238,18 +227,18 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[LabelManagedBy] = ManagedByValue
+	labels[object.ManagedByLabel] = object.ManagedByValue
 	u.SetLabels(labels)
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
-	annotations[AnnotationPlacement] = o.Placement
+	annotations[object.PlacementAnnotation] = o.Placement
 	u.SetAnnotations(annotations)
 
-	if w, ok := annotations[AnnotationWave]; ok {
+	if w, ok := annotations[object.WaveAnnotation]; ok {
 		n, err := strconv.Atoi(w)
 		if err != nil {
-			return fmt.Errorf("%w: %s: annotation %s=%q is not an integer", ErrInvalid, object.KeyOf(u), AnnotationWave, w)
+			return fmt.Errorf("%w: %s: annotation %s=%q is not an integer", ErrInvalid, object.KeyOf(u), object.WaveAnnotation, w)
 		}
 		o.Wave = n
 	}

@@ -11,15 +11,9 @@ import (
 	"mcp.dev/mcp/internal/object"
 )
 
-// Labels and annotations of SPEC sections 1 and 2.
+// The annotation of SPEC section 1 that render alone reads, and the kinds
+// of the config repo. The others are in internal/object.
 const (
-	// LabelManagedBy marks every object mcp renders (value ManagedByValue).
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	ManagedByValue = "mcp"
-	// AnnotationPlacement names the Placement that put an object on a cluster.
-	AnnotationPlacement = "mcp.dev/placement"
-	// AnnotationWave orders applies: lower waves first (integer, default 0).
-	AnnotationWave = "mcp.dev/wave"
 	// AnnotationSubstitute set to "disabled" turns substitution off for one object.
 	AnnotationSubstitute = "mcp.dev/substitute"
 

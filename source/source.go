@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 )
 
 // Snapshot is the config repo at one revision, checked out on local disk.
@@ -54,3 +56,19 @@ var (
 	// ErrUnknownHostKey: the SSH host key is not in known_hosts.
 	ErrUnknownHostKey = errors.New("host key not in known_hosts")
 )
+
+// CleanPath checks that a --path stays inside the repo and returns it
+// cleaned, "" for the repo root.
+func CleanPath(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	c := filepath.Clean(filepath.FromSlash(p))
+	if c == "." {
+		return "", nil
+	}
+	if !filepath.IsLocal(c) {
+		return "", fmt.Errorf("path %q leaves the repo", p)
+	}
+	return c, nil
+}

@@ -22,6 +22,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/internal/faultproxy"
 	"mcp.dev/mcp/internal/gitserver"
+	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/internal/testenv"
 )
 
@@ -137,7 +138,7 @@ func slowCredentials(t *testing.T, c *testenv.Cluster) (string, *faultproxy.Prox
 
 func managedConfigMaps(t *testing.T, cs kubernetes.Interface, ns string) []string {
 	t.Helper()
-	list, err := cs.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{LabelSelector: apply.ManagedByLabel + "=" + apply.ManagedByValue})
+	list, err := cs.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=" + object.ManagedByValue})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,9 @@
 package main
 
 import (
-	"slices"
-
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/reconciler"
 	"mcp.dev/mcp/render"
 )
 
@@ -26,14 +25,8 @@ func targetsOf(fleet *render.Fleet, credentialsDir string) []apply.Target {
 			path, err := c.KubeconfigPath(credentialsDir)
 			t.Kubeconfig, t.RenderErr = path, err
 		}
-		for _, o := range cs.Objects {
-			t.Objects = append(t.Objects, apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave})
-		}
-		for _, p := range fleet.Placements {
-			if !p.Prune && slices.Contains(p.Selected, c.Name) {
-				t.NoPrune = append(t.NoPrune, p.Name)
-			}
-		}
+		t.Objects = reconciler.Objects(cs)
+		t.NoPrune = reconciler.NoPrune(fleet, c.Name)
 		targets = append(targets, t)
 	}
 	return targets

@@ -11,6 +11,19 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
+// The label and annotations mcp puts on every object it applies (SPEC
+// section 2), and the one that orders applies (SPEC section 1).
+const (
+	// ManagedByLabel marks every object mcp applies, value ManagedByValue;
+	// live objects are listed by it.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "mcp"
+	// PlacementAnnotation names the Placement that put an object on a cluster.
+	PlacementAnnotation = "mcp.dev/placement"
+	// WaveAnnotation orders applies: lower waves first (integer, default 0).
+	WaveAnnotation = "mcp.dev/wave"
+)
+
 // Key identifies one object on one cluster. The API version is not part of
 // it: apps/v1 and apps/v1beta1 Deployments of one name are the same object.
 type Key struct {

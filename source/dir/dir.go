@@ -79,27 +79,12 @@ func New(opts Options) (*Source, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", opts.Dir)
 	}
-	p, err := cleanPath(opts.Path)
+	p, err := source.CleanPath(opts.Path)
 	if err != nil {
 		return nil, err
 	}
 	opts.Path = p
 	return &Source{opts: opts, root: root}, nil
-}
-
-// cleanPath checks that --path stays inside the repo.
-func cleanPath(p string) (string, error) {
-	if p == "" {
-		return "", nil
-	}
-	c := filepath.Clean(filepath.FromSlash(p))
-	if c == "." {
-		return "", nil
-	}
-	if !filepath.IsLocal(c) {
-		return "", fmt.Errorf("path %q leaves the repo", p)
-	}
-	return c, nil
 }
 
 // String names the directory, for logs.

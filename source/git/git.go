@@ -50,7 +50,7 @@ func New(opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Path, err = cleanPath(opts.Path); err != nil {
+	if opts.Path, err = source.CleanPath(opts.Path); err != nil {
 		return nil, err
 	}
 	if opts.CacheDir == "" {
@@ -61,21 +61,6 @@ func New(opts Options) (*Source, error) {
 		opts.CacheDir = filepath.Join(base, "mcp")
 	}
 	return &Source{opts: opts, url: u, dir: filepath.Join(opts.CacheDir, "git", u.cacheName())}, nil
-}
-
-// cleanPath checks that --path stays inside the repo.
-func cleanPath(p string) (string, error) {
-	if p == "" {
-		return "", nil
-	}
-	c := filepath.Clean(filepath.FromSlash(p))
-	if c == "." {
-		return "", nil
-	}
-	if !filepath.IsLocal(c) {
-		return "", fmt.Errorf("path %q leaves the repo", p)
-	}
-	return c, nil
 }
 
 // String is the repo URL with any password shown as ***.
