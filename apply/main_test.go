@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -30,17 +29,7 @@ import (
 // namespaces, so that one test's prune never sees another's objects.
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start(context.Background(), testenv.Options{Clusters: []string{"eu", "us"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{Clusters: []string{"eu", "us"}}) }
 
 // counter counts the HTTP requests sent through a rest.Config.
 type counter struct{ n atomic.Int64 }

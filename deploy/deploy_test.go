@@ -27,17 +27,7 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start(context.Background(), testenv.Options{Clusters: []string{"host"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{Clusters: []string{"host"}}) }
 
 // build renders a kustomization below deploy/ as kubectl apply -k would.
 func build(t *testing.T, dir string) []*unstructured.Unstructured {

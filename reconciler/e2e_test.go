@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -28,15 +27,7 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start(context.Background(), testenv.Options{Clusters: []string{"aws-eu", "gcp-us"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
+	testenv.Main(m, &env, testenv.Options{Clusters: []string{"aws-eu", "gcp-us"}})
 }
 
 const token = "e2e-t0ken-not-for-logs"

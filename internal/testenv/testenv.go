@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -161,4 +162,20 @@ func moduleRoot() (string, error) {
 func isMCPModule(gomod []byte) bool {
 	const want = "module mcp.dev/mcp\n"
 	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
+}
+
+// Main is the TestMain of a package that needs control planes: it starts
+// those of opts into *env, runs the tests, stops them and exits.
+//
+//	func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{Clusters: []string{"eu"}}) }
+func Main(m *testing.M, env **Env, opts Options) {
+	e, err := Start(context.Background(), opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*env = e
+	code := m.Run()
+	e.Stop()
+	os.Exit(code)
 }

@@ -1,10 +1,7 @@
 package testenv
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,17 +13,7 @@ import (
 
 var env *Env
 
-func TestMain(m *testing.M) {
-	var err error
-	env, err = Start(context.Background(), Options{Clusters: []string{"eu", "us"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { Main(m, &env, Options{Clusters: []string{"eu", "us"}}) }
 
 // TestServerSideApplyToTwoClusters applies a ConfigMap to each cluster
 // through its kubeconfig file and reads it back: the clusters are separate.

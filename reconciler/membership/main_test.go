@@ -2,8 +2,6 @@ package membership
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,15 +16,7 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	var err error
-	env, err = testenv.Start(context.Background(), testenv.Options{Clusters: []string{"a", "b", "c"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
+	testenv.Main(m, &env, testenv.Options{Clusters: []string{"a", "b", "c"}})
 }
 
 // leaseCluster is a client of the cluster holding the leases, with the
