@@ -169,3 +169,32 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestDriftedKeepsTheLastAppliedRevision: a dry run (or a paused cluster)
+// that leaves a difference unapplied does not claim the new revision.
+func TestDriftedKeepsTheLastAppliedRevision(t *testing.T) {
+	src, err := dir.New(dir.Options{Dir: copyFleet(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"aws-eu-prod": Drifted}}
+	opts := DefaultOptions()
+	opts.Interval = time.Hour
+	store := NewStore()
+	r := New(src, applier, store, NewMetrics(), opts)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	eventually(t, "three clusters reported", func() bool { return len(store.Snapshot().Clusters) == 3 })
+	for _, c := range store.Snapshot().Clusters {
+		want := store.Snapshot().Revision
+		if c.Result == Drifted {
+			want = ""
+		}
+		if c.Revision != want {
+			t.Errorf("%s (%s): revision %q, want %q", c.Name, c.Result, c.Revision, want)
+		}
+	}
+	cancel()
+	<-done
+}

@@ -145,8 +145,11 @@ func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 		// Shutting down: an abandoned apply is not an outcome to report.
 		return ClusterStatus{Name: w.name}
 	}
+	// The revision moves on only when the cluster holds it: not when it
+	// could not be reached or rendered, nor when a dry run or a paused
+	// cluster left a difference unapplied (Drifted).
 	applied := rev
-	if out.Result == Unreachable || d.Err != nil {
+	if out.Result == Unreachable || out.Result == Drifted || d.Err != nil {
 		w.mu.Lock()
 		applied = w.applied
 		w.mu.Unlock()
