@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,11 @@ func New(opts Options) (*Source, error) {
 	}
 	if opts.Path, err = source.CleanPath(opts.Path); err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(u.clean, "http://") && (u.password != "" || opts.PasswordFile != "") {
+		// Allowed for a git server on a private network, but the token
+		// crosses the network in the clear: say so once.
+		slog.Warn("git credentials are sent over plain http; use https", "repo", u.redacted)
 	}
 	if opts.CacheDir == "" {
 		base, err := os.UserCacheDir()
