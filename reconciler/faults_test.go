@@ -317,6 +317,11 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 	// gcp-us: each try cut off at the timeout, then retried with backoff,
 	// never in a tight loop.
 	us := rec.of("gcp-us", start)
+	// A drift check already under way when the link died may still end
+	// Synced (every 200ms one starts): it is not a try on the dead link.
+	for len(us) > 0 && us[0].result == Synced && us[0].at.Sub(start) < time.Second {
+		us = us[1:]
+	}
 	if len(us) == 0 {
 		t.Fatalf("gcp-us never reported in 10s: a blackholed cluster held its worker")
 	}
