@@ -130,6 +130,7 @@ func (r *replica) status() map[string]string {
 	}
 	defer resp.Body.Close()
 	var st struct {
+		Revision string
 		Clusters []struct{ Name, Result, Revision string }
 	}
 	if json.NewDecoder(resp.Body).Decode(&st) != nil {
@@ -137,8 +138,14 @@ func (r *replica) status() map[string]string {
 	}
 	out := map[string]string{}
 	for _, c := range st.Clusters {
-		if c.Result == "Synced" || c.Result == "Paused" || c.Result == "Drifted" { // paused clusters that differ are Drifted
+		switch c.Result {
+		case "Synced", "Paused":
 			out[c.Name] = c.Revision
+		case "Drifted":
+			// A paused cluster that differs applied nothing, so its status
+			// keeps the revision it last applied: the replica's rendered
+			// revision says which one it was checked against.
+			out[c.Name] = st.Revision
 		}
 	}
 	return out

@@ -69,6 +69,16 @@ func (s *Source) translate(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("%s %s: %w", what, url, err)
 }
 
+// timedOut marks err as the call's timeout when the call's own deadline
+// passed (and not the caller's): the connection it closed surfaces as
+// "use of closed network connection", not as the deadline.
+func timedOut(ctx, callCtx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || !errors.Is(callCtx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+}
+
 // notFound is the error for a branch, tag or commit the remote lacks.
 func (s *Source) notFound(kind, name string) error {
 	return fmt.Errorf("%s %s %w in %s", kind, name, source.ErrBranchNotFound, s.url.redacted)

@@ -199,6 +199,7 @@ func (w *StatusWriter) commitAndPush(ctx context.Context, repo *git.Repository, 
 	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return false, nil
 	}
+	err = timedOut(ctx, callCtx, err)
 	if ctx.Err() != nil || isNetwork(err) {
 		return false, w.src.translate(ctx, "push", err)
 	}
