@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,36 @@ type HTTP struct {
 	mu       sync.Mutex
 	srv      *http.Server
 	requests []string
+	// cutAfter > 0 makes fetches die after that many bytes of the
+	// answer: the server going away in the middle of a packfile.
+	cutAfter int
+}
+
+// CutFetches makes every fetch (git-upload-pack) answer end abruptly after
+// n bytes, as if the server died mid-transfer; 0 turns it off.
+func (h *HTTP) CutFetches(n int) {
+	h.mu.Lock()
+	h.cutAfter = n
+	h.mu.Unlock()
+}
+
+// cutWriter passes on the first n bytes of an answer, then aborts the
+// connection.
+type cutWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	if len(p) > c.n {
+		c.ResponseWriter.Write(p[:c.n])
+		if f, ok := c.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler) // net/http closes the connection
+	}
+	c.n -= len(p)
+	return c.ResponseWriter.Write(p)
 }
 
 // NewHTTP starts an HTTP git server for root; it stops when the test ends.
@@ -59,6 +90,12 @@ func NewHTTP(t testing.TB, root *Root, user, password string) *HTTP {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
+		}
+		h.mu.Lock()
+		cut := h.cutAfter
+		h.mu.Unlock()
+		if cut > 0 && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			w = &cutWriter{ResponseWriter: w, n: cut}
 		}
 		backend.ServeHTTP(w, r)
 	})

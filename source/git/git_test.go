@@ -2,6 +2,8 @@ package git
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -341,4 +343,34 @@ func TestFileURL(t *testing.T) {
 		t.Fatalf("file:// snapshot %+v", snap)
 	}
 	mustFetch(t, src, false)
+}
+
+// TestFetchCutMidPackfile: the server dies in the middle of sending a new
+// commit. The fetch fails, the work tree still holds the last good
+// revision in full, and the next fetch gets the new one.
+func TestFetchCutMidPackfile(t *testing.T) {
+	f := newHTTPFixture(t)
+	first := f.repo.Commit("main", "first", map[string]string{"a.yaml": "a\n"})
+	src := f.source(t, nil)
+	snap := mustFetch(t, src, true)
+
+	noise := make([]byte, 96<<10)
+	rand.Read(noise)
+	big := base64.StdEncoding.EncodeToString(noise) // does not compress
+	second := f.repo.Commit("main", "second", map[string]string{"a.yaml": "b\n", "big.txt": big})
+	f.srv.CutFetches(4 << 10)
+	if _, _, err := src.Fetch(context.Background()); err == nil {
+		t.Fatal("a fetch cut in the middle succeeded")
+	}
+	if got := readSnap(t, snap, "a.yaml"); got != "a\n" || snap.Revision != first {
+		t.Fatalf("after a cut fetch the work tree holds %q: not the last good revision", got)
+	}
+	if _, err := os.Stat(filepath.Join(snap.Dir, "big.txt")); err == nil {
+		t.Fatal("a file of the half-fetched commit is in the work tree")
+	}
+	f.srv.CutFetches(0)
+	next := mustFetch(t, src, true)
+	if next.Revision != second || readSnap(t, next, "big.txt") != big {
+		t.Fatalf("after the server recovered: revision %s, want %s with all its files", next.Revision, second)
+	}
 }
