@@ -218,7 +218,9 @@ func TestRunConvergesWritesStatusAndSurvivesAnOutage(t *testing.T) {
 	}()
 	rev3 := d.repo.Commit("main", "three", fleetFiles(ns, "three"))
 	webhook(t, d)
-	d.waitFor(t, "", map[string]Result{"aws-eu": Synced, "gcp-us": Unreachable})
+	// aws-eu at the new revision (gcp-us may turn Unreachable before the
+	// webhook's revision reaches aws-eu: its drift watch notices at once).
+	d.waitFor(t, rev3, map[string]Result{"aws-eu": Synced, "gcp-us": Unreachable})
 	if got := configValue(t, "aws-eu", ns); got != "three" {
 		t.Fatalf("aws-eu did not converge while gcp-us was down: %q", got)
 	}
