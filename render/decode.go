@@ -264,10 +264,12 @@ func (c *converter) mapping(n *yaml.Node) map[string]any {
 	// "<<: *base" merges keys not set explicitly; with a sequence of
 	// mappings the earlier one wins (YAML merge key type).
 	for _, m := range merges {
-		m = resolveAlias(m)
+		// The mapping is read through value, alias and all, so that a
+		// mapping merging itself ("a: &x {<<: *x}") is a recursive alias,
+		// not an endless recursion.
 		sources := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			sources = m.Content
+		if r := resolveAlias(m); r.Kind == yaml.SequenceNode {
+			sources = r.Content
 		}
 		for _, s := range sources {
 			merged, ok := c.value(s).(map[string]any)
@@ -340,8 +342,9 @@ func (c *converter) scalar(n *yaml.Node) any {
 			return nil
 		}
 		// JSON does not tell 8.0 from 8, and what the API server sends
-		// back decodes as int64: keep them equal for diffs.
-		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		// back decodes as int64: keep them equal for diffs. Every
+		// integral float within int64's range converts exactly.
+		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			return int64(f)
 		}
 		return f
