@@ -121,6 +121,20 @@ func shardName(name string, i int) string {
 	return name + "-" + strconv.Itoa(i)
 }
 
+// Inventory returns the keys of the objects mcp tracks on a cluster, in
+// key order, as the next reconcile will read them (for tests and tools).
+func (a *Applier) Inventory(ctx context.Context) ([]object.Key, error) {
+	inv, _, err := a.readInventory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]object.Key, 0, len(inv))
+	for _, e := range inv.sorted() {
+		keys = append(keys, e.Key)
+	}
+	return keys, nil
+}
+
 // readInventory reads every shard with one LIST. shards is how many
 // ConfigMaps hold it, so that a smaller inventory can delete the rest.
 func (a *Applier) readInventory(ctx context.Context) (inv inventory, shards int, err error) {

@@ -86,25 +86,26 @@ func liveManaged(t *testing.T, cluster, ns string) []string {
 	return names
 }
 
-// inventoryOf reads the inventory ConfigMaps of name on cluster as
-// "Kind namespace/name" lines, sorted.
+// inventoryOf reads inventory name on cluster as "Kind namespace/name"
+// lines, sorted, the way the next reconcile reads it.
 func inventoryOf(t *testing.T, cluster, name string) []string {
 	t.Helper()
-	list, err := clientset(t, cluster).CoreV1().ConfigMaps(apply.InventoryNamespace).List(context.Background(),
-		metav1.ListOptions{LabelSelector: "mcp.dev/inventory=" + name})
+	opts := apply.DefaultApplyOptions()
+	opts.Inventory = name
+	a, err := apply.NewApplier(cluster, env.Cluster(cluster).RESTConfig(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []string
-	for _, cm := range list.Items {
-		for line := range strings.SplitSeq(cm.Data["objects"], "\n") {
-			if f := strings.Split(line, "\t"); len(f) == 5 {
-				keys = append(keys, f[1]+" "+f[2]+"/"+f[3])
-			}
-		}
+	keys, err := a.Inventory(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(keys)
-	return keys
+	var lines []string
+	for _, k := range keys {
+		lines = append(lines, k.Kind+" "+k.Namespace+"/"+k.Name)
+	}
+	slices.Sort(lines)
+	return lines
 }
 
 func cmNames(from, to int) []string {

@@ -15,6 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	corev1 "k8s.io/api/core/v1"
@@ -231,7 +232,7 @@ func TestRunSurvivesSIGKILLMidApply(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps("many").Get(context.Background(), "hand-made", metav1.GetOptions{}); err != nil {
 		t.Errorf("a ConfigMap mcp never managed: %v", err)
 	}
-	inv := inventoryLines(t, cs)
+	inv := inventoryLines(t, env.Cluster("eu").RESTConfig())
 	wantInv := []string{"Namespace /many"}
 	for _, n := range want {
 		wantInv = append(wantInv, "ConfigMap many/"+n)
@@ -265,23 +266,24 @@ func cmNames(from, to int) []string {
 	return names
 }
 
-// inventoryLines reads mcp's default inventory as "Kind ns/name", sorted.
-func inventoryLines(t *testing.T, cs kubernetes.Interface) []string {
+// inventoryLines reads mcp's default inventory on the cluster of cfg as
+// "Kind ns/name", sorted, the way the next reconcile reads it.
+func inventoryLines(t *testing.T, cfg *rest.Config) []string {
 	t.Helper()
-	list, err := cs.CoreV1().ConfigMaps(apply.InventoryNamespace).List(context.Background(), metav1.ListOptions{LabelSelector: "mcp.dev/inventory=" + apply.InventoryName})
+	a, err := apply.NewApplier("eu", cfg, apply.DefaultApplyOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []string
-	for _, cm := range list.Items {
-		for line := range strings.SplitSeq(cm.Data["objects"], "\n") {
-			if f := strings.Split(line, "\t"); len(f) == 5 {
-				keys = append(keys, f[1]+" "+f[2]+"/"+f[3])
-			}
-		}
+	keys, err := a.Inventory(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(keys)
-	return keys
+	var lines []string
+	for _, k := range keys {
+		lines = append(lines, k.Kind+" "+k.Namespace+"/"+k.Name)
+	}
+	slices.Sort(lines)
+	return lines
 }
 
 // waitCommits waits for want status commits by mcp, and checks that no
