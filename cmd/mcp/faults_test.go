@@ -163,7 +163,7 @@ func TestRunSurvivesSIGKILLMidApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(env.Stop)
-	bin := buildMCP(t)
+	bin := testenv.BuildMCP(t)
 	creds, link := slowCredentials(t, env.Cluster("eu"))
 	root := gitserver.NewRoot(t)
 	repo := root.Init("fleet")

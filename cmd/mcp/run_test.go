@@ -17,17 +17,6 @@ import (
 	"mcp.dev/mcp/internal/testenv"
 )
 
-// buildMCP builds the mcp binary for tests that run it as a process.
-func buildMCP(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcp")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -91,7 +80,7 @@ func TestRunStopsCleanlyOnSIGTERMDuringAnApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(env.Stop)
-	bin := buildMCP(t)
+	bin := testenv.BuildMCP(t)
 	repo := manyConfigMaps(t, 400)
 	start := func() (*exec.Cmd, string, *strings.Builder) {
 		addr := freeAddr(t)

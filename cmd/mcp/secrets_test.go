@@ -47,7 +47,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(env.Stop)
-	bin := buildMCP(t)
+	bin := testenv.BuildMCP(t)
 	const token = "ghp-T0KEN-d0-not-show-4b1f"
 	root := gitserver.NewRoot(t)
 	repo := root.Init("fleet")

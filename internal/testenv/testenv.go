@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -178,4 +179,17 @@ func Main(m *testing.M, env **Env, opts Options) {
 	code := m.Run()
 	e.Stop()
 	os.Exit(code)
+}
+
+// BuildMCP builds the mcp binary into a temporary directory of the test,
+// for tests that run mcp as a process of its own (signals, several
+// replicas).
+func BuildMCP(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mcp")
+	out, err := exec.Command("go", "build", "-o", bin, "mcp.dev/mcp/cmd/mcp").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build mcp: %v\n%s", err, out)
+	}
+	return bin
 }

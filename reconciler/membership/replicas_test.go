@@ -17,6 +17,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"mcp.dev/mcp/internal/testenv"
 )
 
 // The lease timings of the three-replica test: short, so that a takeover
@@ -58,17 +60,6 @@ func writeFleet(t *testing.T, dir, value string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// buildMCP builds the mcp binary once for the test.
-func buildMCP(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcp")
-	out, err := exec.Command("go", "build", "-o", bin, "mcp.dev/mcp/cmd/mcp").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build mcp: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // replica is one mcp run process.
@@ -230,7 +221,7 @@ func ownership(t *testing.T, replicas []*replica, timeout time.Duration, oldRevi
 // clusters are taken over by the survivors within the lease duration.
 func TestThreeReplicas(t *testing.T) {
 	cs := leaseCluster(t)
-	bin := buildMCP(t)
+	bin := testenv.BuildMCP(t)
 	fleet := t.TempDir()
 	writeFleet(t, fleet, "1")
 
