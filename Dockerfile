@@ -3,6 +3,8 @@
 # stage runs on the builder's own platform and cross-compiles, so that
 # `docker buildx build --platform linux/amd64,linux/arm64` needs no emulation.
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+# The newest toolchain the module proxy serves; go1.26 has known holes.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

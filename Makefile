@@ -1,6 +1,9 @@
 # mcp — build, test and benchmark targets. `make help` lists them.
 
 GO        ?= go
+# The newest toolchain the module proxy serves: go1.26.8 has known
+# standard-library vulnerabilities (make vulncheck). go.mod names it too.
+export GOTOOLCHAIN ?= go1.27.3
 BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -23,8 +26,12 @@ test: testenv browser ## run every test with the race detector (builds the test 
 # prebuilt binaries can be downloaded. Rebuilt only when their pins change.
 testenv: $(BIN)/kube-apiserver $(BIN)/etcd ## build the control plane used by tests
 
+# Stamped with their real version: built plainly they report v0.0.0-master,
+# and clients that check /version (Helm's kubeVersion) would refuse them.
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=v1.35.4 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=35
+
 $(BIN)/kube-apiserver: hack/controlplane/go.mod hack/controlplane/go.sum
-	cd hack/controlplane && $(GO) build -o ../../$@ k8s.io/kubernetes/cmd/kube-apiserver
+	cd hack/controlplane && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o ../../$@ k8s.io/kubernetes/cmd/kube-apiserver
 
 $(BIN)/etcd: hack/controlplane/go.mod hack/controlplane/go.sum
 	cd hack/controlplane && $(GO) build -o ../../$@ go.etcd.io/etcd/server/v3

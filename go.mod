@@ -2,6 +2,8 @@ module mcp.dev/mcp
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	cel.dev/expr v0.24.0 // indirect
 	dario.cat/mergo v1.0.0 // indirect
