@@ -17,7 +17,7 @@ import (
 
 // Where the inventory lives on each cluster (SPEC section 2).
 const (
-	InventoryNamespace = "mcp-system"
+	InventoryNamespace = object.SystemNamespace
 	// InventoryName is the default name of the inventory ConfigMap; more
 	// shards are named InventoryName-1, -2, ...
 	InventoryName = "mcp-inventory"

@@ -31,6 +31,8 @@ type doc struct {
 	// refs reports whether some string holds "${cluster." or "${var.", so
 	// that documents without any skip the per-cluster conversion.
 	refs bool
+	// bytes is the document's share of the bytes it was read from.
+	bytes int64
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

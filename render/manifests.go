@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -20,7 +21,7 @@ func isManifest(name string) bool {
 
 // placementDocs reads the documents of a placement. They are the same for
 // every cluster; substitution comes later, per cluster.
-func (r *repo) placementDocs(p *Placement) ([]doc, error) {
+func (r *repo) placementDocs(ctx context.Context, p *Placement, lim Limits) ([]doc, error) {
 	_, isDir, err := r.stat(p.Path)
 	if err != nil {
 		return nil, &Error{File: p.Path, Err: err}
@@ -31,16 +32,16 @@ func (r *repo) placementDocs(p *Placement) ([]doc, error) {
 		}
 		return r.plainFile(p.Path)
 	}
-	return r.dirDocs(p.Path)
+	return r.dirDocs(ctx, p.Path, lim)
 }
 
 // dirDocs reads a directory: a kustomization when it has one, else every
 // manifest in it and below it. A subdirectory with a kustomization is built
 // as one unit, so its kustomization.yaml and patches are not taken for
 // manifests.
-func (r *repo) dirDocs(dir string) ([]doc, error) {
+func (r *repo) dirDocs(ctx context.Context, dir string, lim Limits) ([]doc, error) {
 	if r.kustomizationIn(dir) != "" {
-		return r.kustomize(dir)
+		return r.kustomize(ctx, dir, lim)
 	}
 	names, err := r.fs.ReadDir(abs(dir))
 	if err != nil {
@@ -54,7 +55,7 @@ func (r *repo) dirDocs(dir string) ([]doc, error) {
 		var got []doc
 		switch {
 		case r.fs.IsDir(abs(p)):
-			got, err = r.dirDocs(p)
+			got, err = r.dirDocs(ctx, p, lim)
 		case isManifest(n):
 			got, err = r.plainFile(p)
 		default:
@@ -94,6 +95,7 @@ func (r *repo) plainFile(file string) ([]doc, error) {
 	out := docs[:0]
 	for _, d := range docs {
 		if d.obj["apiVersion"] != APIVersion {
+			d.bytes = int64(len(data) / len(docs))
 			out = append(out, d)
 		}
 	}

@@ -25,6 +25,9 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	if err != nil {
 		return nil, err
 	}
+	defer r.close()
+	ctx, cancel := opts.Limits.withTimeout(ctx)
+	defer cancel()
 	dir := "."
 	if snap.Path != "" {
 		if dir, err = localPath(snap.Path); err != nil {
@@ -43,24 +46,24 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	docs := map[string][]doc{}
 	loadErrs := map[string]error{}
 	for i := range cfg.placements {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
 		p := &cfg.placements[i]
 		if p.err != nil || !selectsAny(p, clusters, len(opts.Clusters) == 0) {
 			continue
 		}
-		docs[p.Name], loadErrs[p.Name] = r.placementDocs(p)
+		docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
 			p.err = &Error{Placement: p.Name, Err: loadErrs[p.Name]}
 		}
 	}
 
 	f := &Fleet{Revision: snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	for _, cl := range clusters {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		f.Clusters = append(f.Clusters, renderCluster(cl, cfg.placementsOf(cl.Name), docs, loadErrs, opts))
 	}
 	return f, nil
@@ -103,6 +106,17 @@ func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs 
 	var errs []error
 	if _, err := cl.KubeconfigPath(opts.CredentialsDir); err != nil {
 		errs = append(errs, err)
+	}
+	var n int
+	var size int64
+	for _, p := range ps {
+		n += len(docs[p.Name])
+		for _, d := range docs[p.Name] {
+			size += d.bytes
+		}
+	}
+	if err := opts.Limits.checkSize(n, size); err != nil {
+		return ClusterState{Cluster: cl, Err: &Error{Cluster: cl.Name, Err: err}}
 	}
 	var objs []Object
 	for _, p := range ps {
@@ -212,6 +226,9 @@ func describe(obj map[string]any) string {
 // namespace, and reads the wave.
 func finish(o *Object, scopes kindScopes, namespace string) error {
 	u := o.Obj
+	if err := reservedKeys(u); err != nil {
+		return err
+	}
 	var errs []error
 	labels, _, err := unstructured.NestedStringMap(u.Object, "metadata", "labels")
 	if err != nil {
@@ -253,7 +270,7 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 		}
 		u.SetNamespace(namespace)
 	}
-	return nil
+	return reservedNamespace(u)
 }
 
 // duplicates sorts objs by key and reports every key placed twice, naming

@@ -10,29 +10,43 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// maxRepoSize bounds the bytes render loads from one repo.
+// maxRepoSize bounds the bytes of all the files of one repo, read or not.
 const maxRepoSize = 1 << 30
 
 // repo is an in-memory copy of the config repo. Everything render reads,
 // kustomize included, comes from this copy, so no path written in the repo
 // (a "../../etc" base, a symlink to /) can reach other files of the host:
-// what is not in the copy does not exist.
+// what is not in the copy does not exist. Nothing below a .git directory
+// is in it, whichever way a path or a symlink leads there.
+//
+// Only files that can hold manifests (YAML, JSON, kustomization files) are
+// read when the copy is made. The others (a generator's .properties, but
+// also images and archives) are empty placeholders, read on first use
+// through an os.Root of the repo, so a repo full of pictures costs their
+// names, not their bytes.
 type repo struct {
-	// fs holds the repo with its root at "/".
-	fs filesys.FileSystem
+	// fs holds the repo with its root at "/"; mem is fs without the
+	// reading of placeholders.
+	fs, mem filesys.FileSystem
 	// skipped are the entries that were not copied, by slash path relative
-	// to the root, with the reason: symlinks out of the repo, files over
-	// MaxFileSize, devices.
+	// to the root, with the reason: symlinks out of the repo or into .git,
+	// files over MaxFileSize, devices.
 	skipped map[string]error
 	size    int64
+
+	root *os.Root // the repo on disk, for the files read on first use
+	mu   sync.Mutex
+	lazy map[string]string // placeholder path → its real path below root
 }
 
 // loadRepo copies the repo at dir into memory. Symlinks are followed only
-// while they stay inside dir; .git directories are left out.
+// while they stay inside dir and out of .git; .git entries are left out.
+// close releases the repo's directory.
 func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -42,12 +56,21 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repo root %s: %w", dir, err)
 	}
-	r := &repo{fs: filesys.MakeFsInMemory(), skipped: map[string]error{}}
+	osRoot, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("repo root %s: %w", dir, err)
+	}
+	mem := filesys.MakeFsInMemory()
+	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
+		osRoot.Close()
 		return nil, err
 	}
+	r.fs = lazyFS{FileSystem: r.fs, r: r}
 	return r, nil
 }
+
+func (r *repo) close() { r.root.Close() }
 
 // copyDir copies the directory real (a path below root without symlinks)
 // to rel. chain holds the real directories being copied, to stop loops
@@ -73,6 +96,9 @@ func (r *repo) copyDir(ctx context.Context, root, real, rel string, chain []stri
 		childReal := filepath.Join(real, name)
 		childRel := path.Join(rel, name)
 		mode := e.Type()
+		if name == ".git" {
+			continue // a directory, a worktree's .git file or a link: never read
+		}
 		if mode&fs.ModeSymlink != 0 {
 			target, err := filepath.EvalSymlinks(childReal)
 			if err != nil {
@@ -83,6 +109,10 @@ func (r *repo) copyDir(ctx context.Context, root, real, rel string, chain []stri
 				r.skipped[childRel] = fmt.Errorf("%w: symlink points outside the repo", ErrEscapes)
 				continue
 			}
+			if inGitDir(root, target) {
+				r.skipped[childRel] = fmt.Errorf("%w: symlink points into .git", ErrEscapes)
+				continue
+			}
 			info, err := os.Stat(target)
 			if err != nil {
 				return fmt.Errorf("%s: %w", childRel, err)
@@ -91,14 +121,11 @@ func (r *repo) copyDir(ctx context.Context, root, real, rel string, chain []stri
 		}
 		switch {
 		case mode.IsDir():
-			if name == ".git" {
-				continue
-			}
 			if err := r.copyDir(ctx, root, childReal, childRel, chain); err != nil {
 				return err
 			}
 		case mode.IsRegular():
-			if err := r.copyFile(childReal, childRel); err != nil {
+			if err := r.copyFile(root, childReal, childRel); err != nil {
 				return err
 			}
 		default:
@@ -108,18 +135,26 @@ func (r *repo) copyDir(ctx context.Context, root, real, rel string, chain []stri
 	return nil
 }
 
-func (r *repo) copyFile(real, rel string) error {
+func (r *repo) copyFile(root, real, rel string) error {
 	info, err := os.Stat(real)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
+	}
+	r.size += info.Size()
+	if r.size > maxRepoSize {
+		return fmt.Errorf("%w: the repo holds more than %d bytes", ErrTooLarge, maxRepoSize)
 	}
 	if info.Size() > MaxFileSize {
 		r.skipped[rel] = fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), MaxFileSize)
 		return nil
 	}
-	r.size += info.Size()
-	if r.size > maxRepoSize {
-		return fmt.Errorf("%w: the repo holds more than %d bytes", ErrTooLarge, maxRepoSize)
+	if !mayHoldManifests(rel) {
+		below, err := filepath.Rel(root, real)
+		if err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		r.lazy[abs(rel)] = below
+		return r.fs.WriteFile(abs(rel), nil)
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
@@ -130,6 +165,59 @@ func (r *repo) copyFile(real, rel string) error {
 		return nil
 	}
 	return r.fs.WriteFile(abs(rel), data)
+}
+
+// mayHoldManifests reports whether render reads a file when it copies the
+// repo: manifests and kustomization files. Other files are read only when
+// kustomize asks for them.
+func mayHoldManifests(rel string) bool {
+	return isManifest(rel) || slices.Contains(kustomizationFiles, path.Base(rel))
+}
+
+// inGitDir reports whether target, below root, is inside a .git directory.
+func inGitDir(root, target string) bool {
+	rel, err := filepath.Rel(root, target)
+	return err != nil || slices.Contains(strings.Split(filepath.ToSlash(rel), "/"), ".git")
+}
+
+// lazyFS is the repo's filesystem as kustomize sees it: a placeholder is
+// read from disk the first time it is opened.
+type lazyFS struct {
+	filesys.FileSystem
+	r *repo
+}
+
+func (l lazyFS) ReadFile(p string) ([]byte, error) {
+	if err := l.r.load(p); err != nil {
+		return nil, err
+	}
+	return l.FileSystem.ReadFile(p)
+}
+
+func (l lazyFS) Open(p string) (filesys.File, error) {
+	if err := l.r.load(p); err != nil {
+		return nil, err
+	}
+	return l.FileSystem.Open(p)
+}
+
+// load reads the placeholder at p (an in-memory path) from disk, once.
+func (r *repo) load(p string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	real, ok := r.lazy[path.Clean(p)]
+	if !ok {
+		return nil
+	}
+	data, err := r.root.ReadFile(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.TrimPrefix(p, "/"), err)
+	}
+	if len(data) > MaxFileSize { // it grew since it was listed
+		return &Error{File: strings.TrimPrefix(p, "/"), Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileSize)}
+	}
+	delete(r.lazy, path.Clean(p))
+	return r.mem.WriteFile(p, data)
 }
 
 // within reports whether target is root or below it.

@@ -34,6 +34,8 @@ type Options struct {
 	// Clusters limits the render to these cluster names; empty means all.
 	// A name that no Cluster document has is an error.
 	Clusters []string
+	// Limits bound the render's time and each cluster's objects and bytes.
+	Limits Limits
 }
 
 // Fleet is the desired state of every cluster at one revision.

@@ -178,7 +178,7 @@ func TestValidationErrors(t *testing.T) {
 		},
 		"alias bomb in a kustomization": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/kustomization.yaml": "resources: [a.yaml]\n", "apps/a.yaml": configMap + billionLaughs},
-			is:    ErrKustomize, want: []string{"apps/kustomization.yaml: cluster c1"},
+			is:    ErrTooLarge, want: []string{"apps/a.yaml: cluster c1", "alias bomb"},
 		},
 		"remote kustomize base": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/kustomization.yaml": "resources:\n- github.com/example/repo//deploy?ref=v1\n"},
@@ -193,7 +193,7 @@ func TestValidationErrors(t *testing.T) {
 		},
 		"kustomize base outside the repo": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/kustomization.yaml": "resources: [../../../../../../../etc]\n"},
-			is:    ErrKustomize, want: []string{"apps/kustomization.yaml: cluster c1"},
+			is:    ErrEscapes, want: []string{"apps/kustomization.yaml: cluster c1", "leaves the repo"},
 		},
 		"manifest symlink out of the repo": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap},

@@ -22,6 +22,9 @@ const (
 	PlacementAnnotation = "mcp.dev/placement"
 	// WaveAnnotation orders applies: lower waves first (integer, default 0).
 	WaveAnnotation = "mcp.dev/wave"
+	// SystemNamespace is mcp's own namespace in every cluster: its
+	// inventories live there, and the repo may not place objects in it.
+	SystemNamespace = "mcp-system"
 )
 
 // Key identifies one object on one cluster. The API version is not part of
