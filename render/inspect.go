@@ -84,7 +84,7 @@ func (in *inspection) kustomization(dir string) (cost, error) {
 	}
 	for _, f := range []fileRefs{{"generators", k.Generators}, {"transformers", k.Transformers}, {"validators", k.Validators}} {
 		for _, s := range f.refs {
-			got, err := in.plugin(dir, s)
+			got, err := in.plugin(dir, file, s)
 			check(f.field, s, got, err)
 		}
 	}
@@ -170,9 +170,15 @@ func (in *inspection) resource(dir, ref string, fileOK bool) (cost, error) {
 
 // plugin inspects an entry of generators, transformers or validators: a
 // configuration inline, in a file, or built by a kustomization.
-func (in *inspection) plugin(dir, ref string) (cost, error) {
+func (in *inspection) plugin(dir, file, ref string) (cost, error) {
 	if strings.Contains(ref, "\n") {
-		return cost{objects: 1, bytes: int64(len(ref))}, remoteIn("inline configuration", []byte(ref))
+		errs := flatten(remoteIn(file, []byte(ref)))
+		for _, err := range errs {
+			if e, ok := err.(*Error); ok {
+				e.Line = 0 // a line of the inline text, not of the file
+			}
+		}
+		return cost{objects: 1, bytes: int64(len(ref))}, errors.Join(errs...)
 	}
 	p, isDir, err := in.local(dir, ref)
 	if err != nil {
