@@ -63,5 +63,6 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	return render.Render(ctx, snap, render.Options{
 		CredentialsDir: clusters.credentialsDir,
 		Clusters:       clusters.clusters,
+		Limits:         clusters.limits,
 	})
 }

@@ -107,6 +107,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	opts.StatusPath = o.statusPath
 	opts.Render.CredentialsDir = clusters.credentialsDir
 	opts.Render.Clusters = clusters.clusters
+	opts.Render.Limits = clusters.limits
 
 	if gs, ok := s.(*git.Source); ok && !o.noStatus {
 		sw, err := statusWriter(gs, o)
