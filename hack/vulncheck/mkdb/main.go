@@ -166,6 +166,9 @@ func write(src, dst string) (int, error) {
 		}
 		vulns = append(vulns, vulnIndex{ID: e.ID, Modified: modified, Aliases: e.Aliases})
 		for _, a := range e.Affected {
+			if a.Package.Name == "" {
+				return 0, fmt.Errorf("%s: an affected package without a name", f)
+			}
 			m := modules[a.Package.Name]
 			if m == nil {
 				m = &moduleIndex{Path: a.Package.Name, Vulns: []moduleVuln{}}
@@ -176,6 +179,12 @@ func write(src, dst string) (int, error) {
 		if err := os.WriteFile(filepath.Join(dst, "ID", e.ID+".json"), b, 0o644); err != nil {
 			return 0, err
 		}
+	}
+
+	// A database that govulncheck would read as empty passes every scan:
+	// fail instead if the layout of the OSV files has changed.
+	if modules["stdlib"] == nil {
+		return 0, fmt.Errorf("%s: no entry names the standard library (module stdlib)", src)
 	}
 
 	slices.SortStableFunc(vulns, func(a, b vulnIndex) int { return strings.Compare(a.ID, b.ID) })
