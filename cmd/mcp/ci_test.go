@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"go.yaml.in/yaml/v3"
+
+	"mcp.dev/mcp/internal/testenv"
 )
 
 // The CI examples of examples/ci: their structure, and the mcp commands
@@ -33,6 +36,7 @@ type githubWorkflow struct {
 		RunsOn string `yaml:"runs-on"`
 		Steps  []struct {
 			Name string            `yaml:"name"`
+			If   string            `yaml:"if"`
 			Uses string            `yaml:"uses"`
 			With map[string]any    `yaml:"with"`
 			Run  string            `yaml:"run"`
@@ -143,7 +147,7 @@ func runCI(t *testing.T, cmds [][]string, dirArg, repo string) {
 	}
 }
 
-func TestGitHubWorkflowExample(t *testing.T) {
+func TestCIGitHubWorkflow(t *testing.T) {
 	path := filepath.Join(ciExamples, "github", "mcp-plan.yaml")
 	var wf githubWorkflow
 	readYAML(t, path, &wf)
@@ -157,22 +161,54 @@ func TestGitHubWorkflowExample(t *testing.T) {
 	if !ok || job.RunsOn == "" || len(job.Steps) == 0 {
 		t.Fatalf("no plan job with steps: %+v", wf.Jobs)
 	}
-	if !strings.HasPrefix(job.Steps[0].Uses, "actions/checkout@") || job.Steps[0].With["fetch-depth"] != 0 {
-		t.Errorf("the first step must check out the full history (fetch-depth: 0) for origin/main: %+v", job.Steps[0])
+	checkout := job.Steps[0]
+	if !strings.HasPrefix(checkout.Uses, "actions/checkout@") || checkout.With["fetch-depth"] != 0 {
+		t.Errorf("the first step must check out the full history (fetch-depth: 0) for origin/main: %+v", checkout)
+	}
+	if checkout.With["persist-credentials"] != false {
+		t.Errorf("the checkout must not leave its token in .git/config (persist-credentials: false): %+v", checkout.With)
 	}
 	var script strings.Builder
-	commented := false
+	commented, ranMCP := false, 0
 	for _, s := range job.Steps {
 		script.WriteString(s.Run + "\n")
-		commented = commented || strings.Contains(s.Run, "gh pr comment")
+		if strings.Contains(s.Run, "gh pr comment") {
+			commented = true
+			if strings.Contains(s.Run, "$MCP_IMAGE") {
+				t.Errorf("step %q runs mcp where it holds the token to comment", s.Name)
+			}
+			continue
+		}
+		for k, v := range s.Env {
+			if strings.Contains(strings.ToLower(k+v), "token") || strings.Contains(v, "secrets.") {
+				t.Errorf("step %q has a credential in its environment: %s", s.Name, k)
+			}
+		}
+		if !strings.Contains(s.Run, "$MCP_IMAGE") {
+			continue
+		}
+		for _, line := range strings.Split(strings.ReplaceAll(s.Run, "\\\n", " "), "\n") {
+			if !strings.Contains(line, "$MCP_IMAGE") {
+				continue
+			}
+			ranMCP++
+			for _, want := range []string{"docker run ", "--network none", `-v "$PWD:/repo:ro"`, "--read-only", "--cap-drop ALL"} {
+				if !strings.Contains(line, want) {
+					t.Errorf("step %q runs mcp without %s: %s", s.Name, want, line)
+				}
+			}
+		}
 	}
 	if !commented {
 		t.Error("no step posts the plan as a comment")
 	}
-	runCI(t, mcpCommands(script.String(), nil), "/repo", prRepo(t))
+	if ranMCP != 2 {
+		t.Errorf("%d docker runs of mcp, want validate and diff", ranMCP)
+	}
+	runCI(t, mcpCommands(script.String(), map[string]string{"$BASE_REF": "main"}), "/repo", prRepo(t))
 }
 
-func TestGitLabJobExample(t *testing.T) {
+func TestCIGitLabJob(t *testing.T) {
 	path := filepath.Join(ciExamples, "gitlab", "mcp-plan.gitlab-ci.yml")
 	var doc struct {
 		Stages []string  `yaml:"stages"`
@@ -193,6 +229,82 @@ func TestGitLabJobExample(t *testing.T) {
 	if !strings.Contains(all, "merge_requests/$CI_MERGE_REQUEST_IID/notes") {
 		t.Error("no script line posts the plan as a merge request note")
 	}
+	fetched, detokenized := -1, -1
+	for i, line := range job.BeforeScript {
+		switch {
+		case strings.HasPrefix(line, "git fetch origin ") && strings.Contains(line, "refs/remotes/origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"):
+			fetched = i
+		case strings.HasPrefix(line, "git remote set-url origin "):
+			detokenized = i
+			if strings.Contains(line, "TOKEN") || strings.Contains(line, "CI_REPOSITORY_URL") {
+				t.Errorf("the remote URL is set to one with a token: %s", line)
+			}
+		}
+	}
+	if fetched < 0 || detokenized < fetched {
+		t.Errorf("before_script must fetch the target branch, then set the remote URL without the job token:\n%s", strings.Join(job.BeforeScript, "\n"))
+	}
+	lines := mcpLines(job.Script)
+	if len(lines) != 2 {
+		t.Fatalf("%d script lines run mcp, want validate and diff:\n%s", len(lines), strings.Join(job.Script, "\n"))
+	}
+	for _, line := range lines {
+		if !strings.HasPrefix(line, offlinePrefix) {
+			t.Errorf("mcp must run with an empty environment and no network (%s...): %s", offlinePrefix, line)
+		}
+	}
 	vars := map[string]string{"$CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
 	runCI(t, mcpCommands(strings.Join(job.Script, "\n"), vars), ".", prRepo(t))
+}
+
+// offlinePrefix starts every line of the GitLab job that runs mcp: no
+// variable of the job reaches it, and it has a network namespace of its
+// own with nothing in it.
+const offlinePrefix = "env -i /usr/bin/unshare --net --map-root-user /usr/local/bin/mcp "
+
+// mcpLines returns the script lines that run mcp.
+func mcpLines(script []string) []string {
+	var out []string
+	for _, line := range script {
+		if strings.Contains(line, "/mcp ") || strings.HasPrefix(line, "mcp ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestCIGitLabJobOffline runs the GitLab job's mcp lines as written, in a
+// shell, on a pull request: validate and diff --against work with an empty
+// environment and no network.
+func TestCIGitLabJobOffline(t *testing.T) {
+	if err := exec.Command("/usr/bin/unshare", "--net", "--map-root-user", "true").Run(); err != nil {
+		t.Skipf("this machine cannot make a network namespace: %v", err)
+	}
+	var doc struct {
+		Stages []string  `yaml:"stages"`
+		Job    gitlabJob `yaml:"mcp-plan"`
+	}
+	readYAML(t, filepath.Join(ciExamples, "gitlab", "mcp-plan.gitlab-ci.yml"), &doc)
+	bin := testenv.BuildMCP(t)
+	repo := prRepo(t)
+	for _, line := range mcpLines(doc.Job.Script) {
+		line = strings.Replace(line, "/usr/local/bin/mcp ", bin+" ", 1)
+		cmd := exec.Command("sh", "-c", line)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main", "CI_JOB_TOKEN=must-not-reach-mcp")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", line, err, out)
+		}
+		if strings.Contains(line, " validate ") && !strings.HasPrefix(string(out), "ok: 3 clusters") {
+			t.Errorf("%s printed %q", line, out)
+		}
+	}
+	plan, err := os.ReadFile(filepath.Join(repo, "plan.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(plan), "+     spec.replicas: 4") {
+		t.Errorf("plan.md lacks the change:\n%s", plan)
+	}
 }
