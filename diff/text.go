@@ -42,7 +42,7 @@ var words = map[Action]string{Adopt: "adopt", Keep: "kept"}
 func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 	pr := &printer{w: w}
 	paint := func(code, s string) string {
-		if !opts.Color {
+		if !opts.Color || s == "" {
 			return s
 		}
 		return code + s + ansiReset
