@@ -149,7 +149,7 @@ func (a *Applier) shouldApply(it *item) bool {
 	if it.err != nil {
 		return apierrors.ReasonForError(it.err) != metav1.StatusReasonUnknown
 	}
-	return it.action == diff.Create || it.action == diff.Update || it.reapply
+	return it.action == diff.Create || it.action == diff.Update || it.action == diff.Adopt || it.reapply
 }
 
 func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*outcome, done *atomic.Int64, tick func()) {
@@ -227,7 +227,7 @@ func (a *Applier) count(r *Result, p *Plan, outcomes map[*item]*outcome) {
 			r.Errors = append(r.Errors, o.err)
 		case o.done && it.src.Obj != nil && (it.action == diff.Create || retried && it.live == nil):
 			r.Created++
-		case o.done && it.src.Obj != nil && (it.action == diff.Update || retried):
+		case o.done && it.src.Obj != nil && (it.action == diff.Update || it.action == diff.Adopt || retried):
 			r.Updated++
 		case retried:
 			r.Errors = append(r.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})

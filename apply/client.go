@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -81,7 +82,10 @@ type client struct {
 	// watch is dyn without the request timeout: the config's Timeout
 	// would cut every watch after a minute. The server ends watches on
 	// its own after a while, and ctx ends them when the caller is done.
-	watch  dynamic.Interface
+	watch dynamic.Interface
+	// meta reads objects' metadata only: what a namespace holds is
+	// counted without reading whole objects.
+	meta   metadata.Interface
 	disc   discovery.CachedDiscoveryInterface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 
@@ -103,6 +107,10 @@ func newClient(cfg *rest.Config) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -111,6 +119,7 @@ func newClient(cfg *rest.Config) (*client, error) {
 	return &client{
 		dyn:     dyn,
 		watch:   watch,
+		meta:    meta,
 		disc:    disc,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(disc),
 		missing: map[schema.GroupKind]bool{},

@@ -15,7 +15,8 @@ import (
 // decide sets the action of every item. Desired objects that pass the
 // fast path cost no request; the others are applied with dryRun=All and
 // the server's answer is compared with the live object, so that defaults
-// the server adds never show as changes.
+// the server adds never show as changes. A desired object that exists but
+// that mcp never applied is adopted.
 func (a *Applier) decide(ctx context.Context, p *Plan) {
 	newNamespaces := map[string]bool{}
 	for _, it := range p.items {
@@ -36,7 +37,7 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 			// Not servable before an earlier step of the apply (CRD,
 			// namespace): no dry-run possible, the object is new.
 			it.setChange(nil, it.desired)
-		case it.live != nil && !a.opts.NoFastPath && unchanged(it.desired, it.live, it.hash):
+		case it.live != nil && !a.opts.NoFastPath && !adopting(it, p.inventory) && unchanged(it.desired, it.live, it.hash):
 			it.setUnchanged()
 		default:
 			g.Go(func() error {
@@ -46,6 +47,9 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 					return nil
 				}
 				it.setChange(it.live, after)
+				if adopting(it, p.inventory) {
+					it.change.Action, it.action = diff.Adopt, diff.Adopt
+				}
 				return nil
 			})
 		}
@@ -56,6 +60,19 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 			it.reapply = it.live.GetAnnotations()[AppliedHashAnnotation] != it.hash
 		}
 	}
+}
+
+// adopting: a desired object exists, yet mcp never applied it: it has
+// neither mcp's managed-by label nor a place in the inventory. Made by
+// hand, by another tool, or by an mcp with another inventory that removed
+// the label; applying takes it over, and the plan must say so. An object
+// in the inventory whose label was removed is mcp's already (an update).
+func adopting(it *item, inv inventory) bool {
+	if it.live == nil {
+		return false
+	}
+	_, tracked := inv[it.key]
+	return !tracked && it.live.GetLabels()[object.ManagedByLabel] != object.ManagedByValue
 }
 
 func (a *Applier) decideInventoryOnly(it *item) {

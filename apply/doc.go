@@ -31,5 +31,8 @@
 // Safety: prune deletes only objects listed in the inventory (ConfigMaps
 // in namespace mcp-system), never anything else, and refuses a mass prune
 // (ErrMassPrune) or a prune of everything because nothing is desired
-// (ErrEmptyDesired).
+// (ErrEmptyDesired). A Namespace that still holds objects the prune does
+// not delete is kept (diff.Keep, see keepns.go), since deleting it would
+// delete them. A desired object that exists but that mcp never applied is
+// planned as diff.Adopt, so that taking it over is never silent.
 package apply

@@ -88,6 +88,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 	}
 	a.fillLive(ctx, p, live)
 	a.decide(ctx, p)
+	a.keepNamespaces(ctx, p)
 	a.guard(p)
 	a.watch.remember(p, live)
 
@@ -97,7 +98,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 			p.Errors = append(p.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
 			continue
 		}
-		if it.src.Obj == nil && it.action != diff.Delete {
+		if it.src.Obj == nil && it.action != diff.Delete && it.action != diff.Keep {
 			continue
 		}
 		p.Changes.Changes = append(p.Changes.Changes, it.change)

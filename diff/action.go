@@ -12,6 +12,14 @@ const (
 	Create
 	Update
 	Delete
+	// Adopt: the object exists, but mcp never applied it (no managed-by
+	// label, not in the inventory); applying takes it over. Its Fields
+	// are what the apply changes, as for Update.
+	Adopt
+	// Keep: prune would delete the object, but does not, for the Reason
+	// of the Change (a Namespace that holds objects mcp does not manage).
+	// Nothing is written; it is not a change.
+	Keep
 )
 
 var actionNames = [...]string{
@@ -19,10 +27,18 @@ var actionNames = [...]string{
 	Create:    "create",
 	Update:    "update",
 	Delete:    "delete",
+	Adopt:     "adopt",
+	Keep:      "keep",
+}
+
+// IsChange reports whether applying writes anything for an object with
+// action a: create, update, delete or adopt.
+func (a Action) IsChange() bool {
+	return a == Create || a == Update || a == Delete || a == Adopt
 }
 
 // String is the lower-case name used in text and JSON: "create", "update",
-// "delete" or "unchanged".
+// "delete", "adopt", "keep" or "unchanged".
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
 		return fmt.Sprintf("Action(%d)", int(a))

@@ -18,6 +18,11 @@
 //	//       spec.replicas: 2 → 3
 //	//   0 to create, 1 to update, 0 to delete
 //
+// Two actions need a cluster to decide, and come from package apply:
+// Adopt (the object exists but mcp never applied it; printed ">" with
+// "— adopt") and Keep (prune spares it, for the Reason printed after it:
+// "! Namespace old — kept: 2 unmanaged objects inside").
+//
 // WriteMarkdown writes the same plan as a pull-request comment, WriteJSON
 // in a stable schema for scripts.
 package diff

@@ -12,15 +12,21 @@ import (
 //	  "name": "aws-eu-prod",
 //	  "error": "...",                      // only when the plan failed
 //	  "changes": [{                        // unchanged objects are left out
-//	    "action": "update",                // create | update | delete
+//	    "action": "update",                // create | update | delete | adopt | keep
 //	    "group": "apps", "kind": "Deployment", "namespace": "web", "name": "web",
 //	    "file": "apps/web/deploy.yaml",    // when known
 //	    "placement": "web",                // when known
+//	    "reason": "kept: 2 unmanaged objects inside",   // when the action needs one
 //	    "fields": [{"path": "spec.replicas", "old": 2, "new": 3},
 //	               {"path": "data.password", "sensitive": true}]
 //	  }],
-//	  "summary": {"create": 0, "update": 1, "delete": 0, "unchanged": 4}
+//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "unchanged": 4}
 //	}]}
+//
+// "adopt": the object exists without mcp's label and outside its
+// inventory, and applying takes it over; its fields are listed as for an
+// update. "keep": prune would delete the object but keeps it, for the
+// reason given.
 //
 // "old" or "new" is left out where the field is absent on that side, and
 // both are always left out of a sensitive field.
@@ -42,6 +48,7 @@ type (
 		Name      string      `json:"name"`
 		File      string      `json:"file,omitempty"`
 		Placement string      `json:"placement,omitempty"`
+		Reason    string      `json:"reason,omitempty"`
 		Fields    []jsonField `json:"fields,omitempty"`
 	}
 	jsonField struct {
@@ -62,13 +69,13 @@ func WriteJSON(w io.Writer, p Plan) error {
 			jc.Error = c.Err.Error()
 		}
 		for _, ch := range c.Changes {
-			if ch.Action == Unchanged {
+			if !shown(ch) {
 				continue
 			}
 			jch := jsonChange{
 				Action: ch.Action, Group: ch.Key.Group, Kind: ch.Key.Kind,
 				Namespace: ch.Key.Namespace, Name: ch.Key.Name,
-				File: ch.File, Placement: ch.Placement,
+				File: ch.File, Placement: ch.Placement, Reason: ch.Reason,
 			}
 			for _, fc := range ch.Fields {
 				jf := jsonField{Path: fc.Path, Sensitive: fc.Sensitive}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -14,18 +15,18 @@ import (
 // mention a user.
 func WriteMarkdown(w io.Writer, p Plan) error {
 	pr := &printer{w: w}
-	pr.printf("| cluster | create | update | delete | error |\n")
-	pr.printf("| --- | ---: | ---: | ---: | --- |\n")
+	pr.printf("| cluster | create | update | delete | adopt | error |\n")
+	pr.printf("| --- | ---: | ---: | ---: | ---: | --- |\n")
 	for _, c := range p.Clusters {
 		s := c.Summary()
 		errText := ""
 		if c.Err != nil {
 			errText = c.Err.Error()
 		}
-		pr.printf("| %s | %d | %d | %d | %s |\n", escapeCell(c.Cluster), s.Create, s.Update, s.Delete, escapeCell(errText))
+		pr.printf("| %s | %d | %d | %d | %d | %s |\n", escapeCell(c.Cluster), s.Create, s.Update, s.Delete, s.Adopt, escapeCell(errText))
 	}
 	for _, c := range p.Clusters {
-		if !c.HasChanges() {
+		if !slices.ContainsFunc(c.Changes, shown) {
 			continue
 		}
 		body := diffBlock(c)
@@ -39,13 +40,14 @@ func WriteMarkdown(w io.Writer, p Plan) error {
 // diffBlock is the body of one cluster's diff block. Each changed field
 // becomes a "-" line with the old value and a "+" line with the new one,
 // so that the block colours like a diff; an absent side has no line.
+// Adopted and kept objects end their line as in text ("— adopt").
 func diffBlock(c ClusterPlan) string {
 	var b strings.Builder
 	for _, ch := range c.Changes {
-		if ch.Action == Unchanged {
+		if !shown(ch) {
 			continue
 		}
-		fmt.Fprintf(&b, "%s %s%s\n", symbols[ch.Action], clean(ch.Key.String()), origin(ch))
+		fmt.Fprintf(&b, "%s %s%s%s\n", symbols[ch.Action], clean(ch.Key.String()), origin(ch), note(ch))
 		for _, fc := range ch.Fields {
 			path := clean(fc.Path)
 			if fc.Sensitive {

@@ -78,11 +78,21 @@ func fleetPlan(t *testing.T) Plan {
 	oddAfter := odd.DeepCopy()
 	oddAfter.Object["data"] = map[string]any{"k": "```\n</details>"}
 	dev.Changes = append(dev.Changes, ChangeFor(object.KeyOf(odd), odd, oddAfter))
+	// A ConfigMap made by hand that mcp takes over, and a Namespace that
+	// left the repo but still holds objects mcp does not manage.
+	found := obj(t, "kind: ConfigMap\napiVersion: v1\nmetadata: {name: legacy-settings, namespace: shop}\ndata: {mode: fast}")
+	adopted := obj(t, "kind: ConfigMap\napiVersion: v1\nmetadata: {name: legacy-settings, namespace: shop, labels: {app.kubernetes.io/managed-by: mcp}}\ndata: {mode: safe}")
+	adopt := ChangeFor(object.KeyOf(found), found, adopted)
+	adopt.Action, adopt.File = Adopt, "apps/web/settings.yaml"
+	dev.Changes = append(dev.Changes, adopt)
+	kept := Change{Key: object.Key{Kind: "Namespace", Name: "old-shop"}, Action: Keep, Placement: "shop", Reason: "kept: 3 unmanaged objects inside"}
+	dev.Changes = append(dev.Changes, kept)
 	return Plan{Clusters: []ClusterPlan{
 		prod,
 		dev,
 		{Cluster: "on-prem", Err: errors.New("render apps/web/deploy.yaml: unknown variable ${var.replicas} | see @ops")},
 		casePlan(t, "quiet", "no-changes"),
+		{Cluster: "retired", Changes: []Change{kept}},
 	}}
 }
 

@@ -28,8 +28,9 @@ type FieldChange struct {
 type Change struct {
 	Key    object.Key
 	Action Action
-	// Fields lists the changed fields of an Update, sorted by path; it is
-	// empty for the other actions, so a created Secret shows no values.
+	// Fields lists the changed fields of an Update or Adopt, sorted by
+	// path; it is empty for the other actions, so a created Secret shows
+	// no values.
 	Fields []FieldChange
 	// Before and After are the normalized objects (nil where absent). A
 	// Secret's data values are replaced by RedactedValue: they never stay in
@@ -40,6 +41,9 @@ type Change struct {
 	File string
 	// Placement is the Placement that placed the object, if known.
 	Placement string
+	// Reason says why the action is what it is, where a plan must say so:
+	// "kept: 2 unmanaged objects inside" for Keep. Empty for most changes.
+	Reason string
 }
 
 // RedactedValue stands for every Secret value kept in Change.Before/After.
@@ -59,6 +63,8 @@ type Summary struct {
 	Create    int `json:"create"`
 	Update    int `json:"update"`
 	Delete    int `json:"delete"`
+	Adopt     int `json:"adopt"`
+	Keep      int `json:"keep"`
 	Unchanged int `json:"unchanged"`
 }
 
@@ -73,6 +79,10 @@ func (c ClusterPlan) Summary() Summary {
 			s.Update++
 		case Delete:
 			s.Delete++
+		case Adopt:
+			s.Adopt++
+		case Keep:
+			s.Keep++
 		default:
 			s.Unchanged++
 		}
@@ -93,8 +103,12 @@ func (c ClusterPlan) Count(a Action) int {
 
 // HasChanges reports whether applying c would change anything.
 func (c ClusterPlan) HasChanges() bool {
-	return slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Action != Unchanged })
+	return slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Action.IsChange() })
 }
+
+// shown reports whether a plan lists ch without ShowUnchanged: every
+// change, and the objects kept for a reason.
+func shown(ch Change) bool { return ch.Action != Unchanged }
 
 // Plan is what applying would do to each cluster of a fleet.
 type Plan struct {

@@ -91,10 +91,19 @@ func TestCounts(t *testing.T) {
 	if (Plan{Clusters: []ClusterPlan{quiet}}).HasChanges() || !(Plan{Clusters: []ClusterPlan{quiet, c}}).HasChanges() {
 		t.Error("Plan.HasChanges is wrong")
 	}
+	// Adopting writes; keeping does not.
+	adopt := ClusterPlan{Changes: []Change{{Action: Adopt}, {Action: Keep}}}
+	if got, want := adopt.Summary(), (Summary{Adopt: 1, Keep: 1}); got != want {
+		t.Errorf("Summary = %+v, want %+v", got, want)
+	}
+	kept := ClusterPlan{Changes: []Change{{Action: Keep}, {Action: Unchanged}}}
+	if !adopt.HasChanges() || kept.HasChanges() {
+		t.Error("HasChanges: adopt is a change, keep is not")
+	}
 }
 
 func TestActionText(t *testing.T) {
-	for _, a := range []Action{Create, Update, Delete, Unchanged} {
+	for _, a := range []Action{Create, Update, Delete, Adopt, Keep, Unchanged} {
 		b, err := json.Marshal(a)
 		if err != nil {
 			t.Fatal(err)
@@ -107,8 +116,8 @@ func TestActionText(t *testing.T) {
 			t.Errorf("%s unmarshals to %v, %v", b, back, err)
 		}
 	}
-	if Create.String() != "create" || Unchanged.String() != "unchanged" {
-		t.Errorf("names: %q %q", Create, Unchanged)
+	if Create.String() != "create" || Unchanged.String() != "unchanged" || Adopt.String() != "adopt" || Keep.String() != "keep" {
+		t.Errorf("names: %q %q %q %q", Create, Unchanged, Adopt, Keep)
 	}
 	if _, err := json.Marshal(Action(42)); err == nil {
 		t.Error("an unknown action marshals")

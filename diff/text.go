@@ -8,8 +8,9 @@ import (
 
 // TextOptions control WriteText.
 type TextOptions struct {
-	// Color adds ANSI colours (green create, yellow update, red delete);
-	// callers set it only when writing to a terminal.
+	// Color adds ANSI colours (green create, yellow update, red delete,
+	// cyan adopt, magenta kept); callers set it only when writing to a
+	// terminal.
 	Color bool
 	// ShowUnchanged also lists objects that would not change, marked "=".
 	ShowUnchanged bool
@@ -17,29 +18,36 @@ type TextOptions struct {
 
 // ANSI colour codes of the text plan.
 const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiDim    = "\x1b[2m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
+	ansiReset   = "\x1b[0m"
+	ansiBold    = "\x1b[1m"
+	ansiDim     = "\x1b[2m"
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiCyan    = "\x1b[36m"
 )
 
 // symbols are the plan markers of each action, shared by text and markdown.
-var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Unchanged: "="}
+var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Adopt: ">", Keep: "!", Unchanged: "="}
+
+// words name the actions whose symbol nobody knows by heart; a plan line
+// of such a change ends in its Reason or, without one, in this word.
+var words = map[Action]string{Adopt: "adopt", Keep: "kept"}
 
 // WriteText writes p as a human-readable plan: per cluster one line per
-// object change, under each update one line per changed field, then a
-// summary line ("1 to create, 2 to update, 0 to delete") or "no changes".
+// object change, under each update or adoption one line per changed field,
+// then a summary line ("1 to create, 2 to update, 0 to delete") or "no
+// changes".
 func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 	pr := &printer{w: w}
 	paint := func(code, s string) string {
-		if !opts.Color {
+		if !opts.Color || s == "" {
 			return s
 		}
 		return code + s + ansiReset
 	}
-	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Unchanged: ansiDim}
+	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Adopt: ansiCyan, Keep: ansiMagenta, Unchanged: ansiDim}
 
 	if len(p.Clusters) == 0 {
 		pr.printf("no clusters\n")
@@ -55,24 +63,17 @@ func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 			}
 		}
 		for _, ch := range c.Changes {
-			if ch.Action == Unchanged && !opts.ShowUnchanged {
+			if !shown(ch) && !opts.ShowUnchanged {
 				continue
 			}
 			line := symbols[ch.Action] + " " + clean(ch.Key.String())
-			pr.printf("  %s%s\n", paint(colors[ch.Action], line), paint(ansiDim, origin(ch)))
-			if ch.Action != Update {
-				continue
-			}
+			pr.printf("  %s%s%s\n", paint(colors[ch.Action], line), paint(ansiDim, origin(ch)), paint(colors[ch.Action], note(ch)))
 			for _, fc := range ch.Fields {
 				pr.printf("      %s\n", fieldLine(fc))
 			}
 		}
 		if c.Err != nil {
 			continue // the counts of a failed plan would mislead
-		}
-		if !c.HasChanges() {
-			pr.printf("  no changes\n")
-			continue
 		}
 		pr.printf("  %s\n", summaryLine(c.Summary()))
 	}
@@ -100,6 +101,18 @@ func (fc FieldChange) Texts() (old, new string) {
 	return fieldValues(fc)
 }
 
+// note is " — " and the Reason of a change, or the word of its action;
+// empty for the actions everyone reads from their symbol.
+func note(ch Change) string {
+	switch {
+	case ch.Reason != "":
+		return " — " + clean(ch.Reason)
+	case words[ch.Action] != "":
+		return " — " + words[ch.Action]
+	}
+	return ""
+}
+
 // origin is " (file)" when the file of a change is known.
 func origin(ch Change) string {
 	if ch.File == "" {
@@ -108,6 +121,19 @@ func origin(ch Change) string {
 	return " (" + clean(ch.File) + ")"
 }
 
+// summaryLine counts a cluster's changes: "1 to create, 2 to update, 0 to
+// delete", then ", 1 to adopt" and ", 1 kept" where there are any; "no
+// changes" instead of the first three when nothing is written.
 func summaryLine(s Summary) string {
-	return fmt.Sprintf("%d to create, %d to update, %d to delete", s.Create, s.Update, s.Delete)
+	line := fmt.Sprintf("%d to create, %d to update, %d to delete", s.Create, s.Update, s.Delete)
+	if s.Create+s.Update+s.Delete+s.Adopt == 0 {
+		line = "no changes"
+	}
+	if s.Adopt > 0 {
+		line += fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	if s.Keep > 0 {
+		line += fmt.Sprintf(", %d kept", s.Keep)
+	}
+	return line
 }

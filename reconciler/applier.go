@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"mcp.dev/mcp/apply"
-	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/render"
 )
 
@@ -154,8 +153,8 @@ func planOutcome(p *apply.Plan, paused bool) Outcome {
 		out.Result = Paused
 	}
 	for _, ch := range p.Changes.Changes {
-		if ch.Action == diff.Unchanged {
-			continue
+		if !ch.Action.IsChange() {
+			continue // kept objects are a decision, not drift
 		}
 		out.Result = Drifted
 		out.Objects = append(out.Objects, ObjectStatus{

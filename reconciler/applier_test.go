@@ -10,6 +10,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/render"
 )
 
@@ -50,5 +52,20 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	f.Forget("aws-eu")
 	if len(f.appliers) != 0 {
 		t.Fatal("Forget kept the cluster's Applier")
+	}
+}
+
+// TestKeptIsNotDrift: a Namespace kept from prune is a decision of the
+// plan, not a difference from the desired state; an adoption is one.
+func TestKeptIsNotDrift(t *testing.T) {
+	kept := diff.Change{Key: object.Key{Kind: "Namespace", Name: "old"}, Action: diff.Keep, Reason: "kept: 1 unmanaged object inside"}
+	out := planOutcome(&apply.Plan{Changes: diff.ClusterPlan{Cluster: "eu", Changes: []diff.Change{kept}}}, false)
+	if out.Result != Synced || len(out.Objects) != 0 {
+		t.Fatalf("kept only: result %s, objects %v; want Synced and none", out.Result, out.Objects)
+	}
+	adopt := diff.Change{Key: object.Key{Kind: "ConfigMap", Namespace: "web", Name: "x"}, Action: diff.Adopt}
+	out = planOutcome(&apply.Plan{Changes: diff.ClusterPlan{Cluster: "eu", Changes: []diff.Change{kept, adopt}}}, false)
+	if out.Result != Drifted || len(out.Objects) != 1 || out.Objects[0].Error != "would adopt" {
+		t.Fatalf("adopt: result %s, objects %v; want Drifted, would adopt", out.Result, out.Objects)
 	}
 }

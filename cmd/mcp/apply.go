@@ -28,6 +28,8 @@ plan (as mcp diff does) and then the result per cluster.
 Objects mcp applied before and no longer desired are deleted (--prune),
 unless that would delete more than half of a cluster's managed objects:
 then nothing is deleted and the command fails, unless --allow-mass-prune.
+A Namespace that still holds objects mcp does not manage is kept until they
+are gone. Objects that exist but that mcp never applied are taken over.
 
 Exit codes: 0 every cluster reconciled; 1 a cluster could not be reached,
 rendered or applied, an object failed, or the prune guard tripped.`,

@@ -33,8 +33,11 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff [--against REF]",
 		Short: "Show what applying would change on each cluster",
 		Long: `diff prints, per cluster, the objects that would be created (+), updated (~)
-or deleted (-), with the changed fields of each update. Secret values are
-never shown.
+or deleted (-), with the changed fields of each update. Objects that exist
+but that mcp never applied (no managed-by label, not in its inventory) are
+adopted (> ... — adopt), with the fields applying changes. A Namespace that
+prune would delete but that still holds objects mcp does not manage is kept
+(! ... — kept: N unmanaged objects inside). Secret values are never shown.
 
 Without --against it compares the desired state with what each cluster
 holds: the server answers a dry-run of every object that may have changed,

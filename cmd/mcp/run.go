@@ -203,7 +203,7 @@ func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
 	return func(st reconciler.ClusterStatus, plan *diff.ClusterPlan) {
 		mu.Lock()
 		defer mu.Unlock()
-		if plan != nil && plan.Summary().Create+plan.Summary().Update+plan.Summary().Delete > 0 {
+		if plan != nil && plan.HasChanges() {
 			diff.WriteText(w, diff.Plan{Clusters: []diff.ClusterPlan{*plan}}, diff.TextOptions{Color: color})
 		}
 		line := fmt.Sprintf("%s: %s (managed %d, created %d, updated %d, deleted %d, failed %d)",

@@ -112,6 +112,24 @@ func TestClusterPageShowsThePlanWithSecretsMasked(t *testing.T) {
 	}
 }
 
+func TestClusterPageShowsAdoptedAndKept(t *testing.T) {
+	s := fixture(t)
+	adopt := diff.ChangeFor(object.KeyOf(configMap("")), configMap("by hand"), configMap("desired"))
+	adopt.Action = diff.Adopt
+	kept := diff.Change{Key: object.Key{Kind: "Namespace", Name: "old"}, Action: diff.Keep, Reason: "kept: 2 unmanaged objects inside"}
+	s.SetPlan("aws-eu", &diff.ClusterPlan{Cluster: "aws-eu", Changes: []diff.Change{adopt, kept}}, "3f2c1a9e0b1c")
+	body := get(t, New(s, DefaultOptions()), "GET", "/clusters/aws-eu").Body.String()
+	for _, want := range []string{
+		"0 to create, 0 to update, 0 to delete, 1 to adopt, 1 kept",
+		`class="change adopt"`, "ConfigMap web/hello", "&#34;by hand&#34;",
+		`class="change keep"`, "Namespace old", "kept: 2 unmanaged objects inside",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("cluster page lacks %q", want)
+		}
+	}
+}
+
 func TestOverviewListsClustersAndSource(t *testing.T) {
 	body := get(t, New(fixture(t), DefaultOptions()), "GET", "/").Body.String()
 	for _, want := range []string{

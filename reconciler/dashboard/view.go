@@ -92,6 +92,7 @@ type fieldView struct {
 type changeView struct {
 	Action, Symbol       string
 	Key, File, Placement string
+	Reason               string
 	Fields               []fieldView
 }
 
@@ -203,12 +204,12 @@ func planOf(d reconciler.ClusterDetail) *planView {
 	if p.Err != nil {
 		v.Err = p.Err.Error()
 	}
-	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−"}
+	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−", diff.Adopt: ">", diff.Keep: "!"}
 	for _, ch := range p.Changes {
 		if ch.Action == diff.Unchanged {
 			continue
 		}
-		cv := changeView{Action: ch.Action.String(), Symbol: symbols[ch.Action], Key: ch.Key.String(), File: ch.File, Placement: ch.Placement}
+		cv := changeView{Action: ch.Action.String(), Symbol: symbols[ch.Action], Key: ch.Key.String(), File: ch.File, Placement: ch.Placement, Reason: ch.Reason}
 		for _, fc := range ch.Fields {
 			old, new := fc.Texts()
 			cv.Fields = append(cv.Fields, fieldView{Path: fc.Path, Old: old, New: new, Sensitive: fc.Sensitive})

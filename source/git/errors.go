@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"mcp.dev/mcp/internal/redact"
 	"mcp.dev/mcp/source"
 )
 
@@ -25,12 +27,31 @@ func (e *sourceError) Error() string   { return e.msg }
 func (e *sourceError) Unwrap() []error { return []error{e.sentinel, e.cause} }
 
 // translate turns go-git's errors of one network call (what: "ls-remote",
-// "fetch") into errors users can act on, naming the redacted URL. It is
-// the only place go-git's error values are looked at.
-func (s *Source) translate(ctx context.Context, what string, err error) error {
+// "fetch") made with auth into errors users can act on, naming the
+// redacted URL, with the call's credentials cut out in every form package
+// redact knows: a git server's own messages ("ERR ...", "remote: ...")
+// reach the error text and may echo what it was sent. It is the only
+// place go-git's error values are looked at.
+func (s *Source) translate(ctx context.Context, what string, auth transport.AuthMethod, err error) error {
 	if err == nil {
 		return nil
 	}
+	return s.redactor(auth).Error(s.explain(ctx, what, err))
+}
+
+// redactor knows the credentials of one call: the password or token and
+// the basic-auth pair built from it (whose base64 is the Authorization
+// header), from the URL or the password file.
+func (s *Source) redactor(auth transport.AuthMethod) *redact.Redactor {
+	secrets := []string{s.url.password}
+	if b, ok := auth.(*githttp.BasicAuth); ok {
+		secrets = append(secrets, b.Password, b.Username+":"+b.Password)
+	}
+	return redact.New("***", secrets...)
+}
+
+// explain is translate without the redaction.
+func (s *Source) explain(ctx context.Context, what string, err error) error {
 	url := s.url.redacted
 	var keyErr *knownhosts.KeyError
 	switch {

@@ -163,7 +163,7 @@ func (s *Source) lsRemote(ctx context.Context) (map[plumbing.ReferenceName]plumb
 	defer done()
 	list, err := remote.ListContext(callCtx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled, ProxyOptions: proxy})
 	if err != nil {
-		return nil, s.translate(ctx, "ls-remote", timedOut(ctx, callCtx, err))
+		return nil, s.translate(ctx, "ls-remote", auth, timedOut(ctx, callCtx, err))
 	}
 	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(list))
 	for _, r := range list {
@@ -197,7 +197,7 @@ func (s *Source) fetchSpecs(ctx context.Context, repo *git.Repository, depth int
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
 	}
-	return s.translate(ctx, "fetch", timedOut(ctx, callCtx, err))
+	return s.translate(ctx, "fetch", auth, timedOut(ctx, callCtx, err))
 }
 
 var (

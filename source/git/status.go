@@ -200,14 +200,12 @@ func (w *StatusWriter) commitAndPush(ctx context.Context, repo *git.Repository, 
 		return false, nil
 	}
 	err = timedOut(ctx, callCtx, err)
-	if ctx.Err() != nil || isNetwork(err) {
-		return false, w.src.translate(ctx, "push", err)
-	}
+	tErr := w.src.translate(ctx, "push", auth, err)
 	var se *sourceError
-	if tErr := w.src.translate(ctx, "push", err); errors.As(tErr, &se) {
-		return false, tErr // authentication and the like: retrying will not help
+	if ctx.Err() != nil || isNetwork(err) || errors.As(tErr, &se) {
+		return false, tErr // cancelled, unreachable, refused credentials: retrying will not help
 	}
-	return true, w.src.translate(ctx, "push", err)
+	return true, tErr
 }
 
 // open opens or makes the writer's bare clone.
