@@ -34,7 +34,7 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	}
 	opts := apply.DefaultApplyOptions()
 	opts.Inventory = "inv-rotation"
-	f := NewFleetApplier(opts, creds)
+	f := NewFleetApplier(opts, render.Access{CredentialsDir: creds})
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "aws-eu"}}}
 	if out := f.Reconcile(context.Background(), d, false); out.Result != Unreachable {
 		t.Fatalf("with a kubeconfig of a dead server: %s %s", out.Result, out.Message)

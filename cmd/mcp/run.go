@@ -69,6 +69,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs := cmd.Flags()
 	src.addFlags(fs)
 	clusters.addFlags(fs)
+	clusters.addConnectFlags(fs)
 	def := reconciler.DefaultOptions()
 	fs.DurationVar(&o.interval, "interval", def.Interval, "how often the source is checked")
 	fs.DurationVar(&o.driftInterval, "drift-interval", def.DriftInterval, "how often an unchanged cluster is re-checked for drift")
@@ -95,6 +96,10 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		return fmt.Errorf("--status-path %q: want a directory inside the repo, like \"status\"", o.statusPath)
 	}
 	o.statusPath = statusPath
+	access, err := clusters.access()
+	if err != nil {
+		return err
+	}
 	s, err := src.open(ctx)
 	if err != nil {
 		return err
@@ -144,7 +149,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
-	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, clusters.credentialsDir), store, metrics, opts)
+	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
 	srvOpts := reconciler.ServerOptions{Listen: o.listen, WebhookSecret: secret}
 	if o.dashboard {
 		srvOpts.Dashboard = dashboard.New(store, dashboard.DefaultOptions())
