@@ -3,6 +3,7 @@ package reconciler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -281,5 +282,43 @@ func TestWebhookRoute(t *testing.T) {
 				t.Errorf("%d fetches asked for, want %d", got, want)
 			}
 		})
+	}
+}
+
+// failingSource is a git server that is down.
+type failingSource struct{ fetches atomic.Int32 }
+
+func (f *failingSource) Fetch(context.Context) (source.Snapshot, bool, error) {
+	f.fetches.Add(1)
+	return source.Snapshot{}, false, errors.New("connection refused")
+}
+
+// TestWebhooksKeepTheBackoffOfAFailingSource: while the source fails,
+// webhooks do not cut the backoff short (1s, 2s, ...).
+func TestWebhooksKeepTheBackoffOfAFailingSource(t *testing.T) {
+	captureLogs(t)
+	src := &failingSource{}
+	ropts := DefaultOptions()
+	ropts.Interval = time.Hour
+	store := NewStore()
+	r := New(src, &countingApplier{calls: map[string]int{}}, store, NewMetrics(), ropts)
+	srv := NewServer(ServerOptions{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, NewMetrics(), r.Trigger)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran, served := make(chan error, 1), make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	go func() { served <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-ran; <-served }()
+
+	// Pushes for 3.5s: the fetches at 0s, 1s and 3s, and no others.
+	for start := time.Now(); time.Since(start) < 3500*time.Millisecond; {
+		flood(t, "http://"+l.Addr().String()+"/webhook", 8, nil)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := src.fetches.Load(); got > 3 {
+		t.Errorf("%d fetches of a failing source in 3.5s of pushes, want 3 (its backoff)", got)
 	}
 }
