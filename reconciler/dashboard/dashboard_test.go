@@ -320,3 +320,80 @@ func TestAgoAndShortRevision(t *testing.T) {
 		}
 	}
 }
+
+// openStream opens /events from the loopback address from and returns the
+// answer; a 200 is a live stream, closed when the test ends.
+func openStream(t *testing.T, url, from string) *http.Response {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	resp, err := client.Get(url + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		resp.Body.Close()
+	}
+	return resp
+}
+
+// TestStreamsPerClient: one client cannot take every live-stream slot:
+// beyond its share it gets 429, while others still get streams up to the
+// global limit.
+func TestStreamsPerClient(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxStreams, opts.MaxStreamsPerClient = 6, 4
+	srv := httptest.NewServer(New(reconciler.NewStore(), opts))
+	t.Cleanup(srv.Close) // after the streams are closed
+
+	var first *http.Response
+	for i := range 4 {
+		resp := openStream(t, srv.URL, "127.0.0.1")
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %d of 127.0.0.1: %d, want 200", i+1, resp.StatusCode)
+		}
+		first = resp
+	}
+	for range 3 {
+		if code := openStream(t, srv.URL, "127.0.0.1").StatusCode; code != http.StatusTooManyRequests {
+			t.Fatalf("a 5th stream of 127.0.0.1: %d, want 429", code)
+		}
+	}
+	for _, from := range []string{"127.0.0.2", "127.0.0.3"} {
+		if code := openStream(t, srv.URL, from).StatusCode; code != 200 {
+			t.Fatalf("a stream of %s: %d, want 200", from, code)
+		}
+	}
+	if code := openStream(t, srv.URL, "127.0.0.4").StatusCode; code != http.StatusServiceUnavailable {
+		t.Fatalf("a 7th stream in all: %d, want 503", code)
+	}
+	// A stream that ends gives its slot back to its client.
+	first.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := openStream(t, srv.URL, "127.0.0.1")
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("127.0.0.1 never got its slot back: %d", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClientOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:5000":         "127.0.0.1",
+		"[::ffff:10.0.0.1]:5000": "10.0.0.1",
+		"[2001:db8::1]:5000":     "2001:db8::/64",
+		"[2001:db8::ffff]:6000":  "2001:db8::/64",
+		"[2001:db8:0:1::1]:6000": "2001:db8:0:1::/64",
+		"not an address":         "not an address",
+	} {
+		if got := clientOf(addr); got != want {
+			t.Errorf("clientOf(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
