@@ -219,10 +219,35 @@ func TestEventsOutliveTheReadTimeout(t *testing.T) {
 	srv.Config.ReadTimeout = 300 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
+	followEvents(t, store, srv.URL)
+}
 
+// TestEventsOutliveTheWriteTimeout streams through mcp's server with its
+// WriteTimeout, which bounds every other answer, set short: the stream is
+// exempt, events still arrive after it expired.
+func TestEventsOutliveTheWriteTimeout(t *testing.T) {
+	store := reconciler.NewStore()
+	opts := DefaultOptions()
+	opts.MinUpdateInterval = 0
+	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, reconciler.NewMetrics(), func() {})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	followEvents(t, store, "http://"+l.Addr().String())
+}
+
+// followEvents opens the live stream at url and waits for an event after
+// each of three changes of store, half a second apart.
+func followEvents(t *testing.T, store *reconciler.Store, url string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/events", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +265,7 @@ func TestEventsOutliveTheReadTimeout(t *testing.T) {
 		close(lines)
 	}()
 	for i := range 3 {
-		time.Sleep(500 * time.Millisecond) // past the ReadTimeout
+		time.Sleep(500 * time.Millisecond) // past the ReadTimeout and WriteTimeout
 		store.SetRevision(strings.Repeat("a", i+1))
 		got := false
 		for line := range lines {
