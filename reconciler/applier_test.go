@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,5 +51,22 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	f.Forget("aws-eu")
 	if len(f.appliers) != 0 {
 		t.Fatal("Forget kept the cluster's Applier")
+	}
+}
+
+// TestInClusterNeedsTheOperator: a Cluster's spec.inCluster alone does not
+// give it mcp's service account; the operator's Access must allow it.
+func TestInClusterNeedsTheOperator(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "mgmt", InCluster: true, File: "clusters/mgmt.yaml", Line: 1}}}
+	refused := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
+	out := refused.Reconcile(context.Background(), d, false)
+	if out.Result != Failed || !strings.Contains(out.Message, "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster") || !strings.Contains(out.Message, "--allow-in-cluster") {
+		t.Fatalf("not allowed: %s %q", out.Result, out.Message)
+	}
+	allowed := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
+	out = allowed.Reconcile(context.Background(), d, false)
+	if out.Result != Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
+		t.Fatalf("allowed, outside a pod: %s %q", out.Result, out.Message)
 	}
 }
