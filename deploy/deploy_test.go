@@ -214,9 +214,9 @@ func TestDockerfile(t *testing.T) {
 func TestInClusterIsAllowedOnlyByTheComponent(t *testing.T) {
 	for dir, want := range map[string]string{".": "", "base": "", "overlays/in-cluster": "true"} {
 		d := find(t, build(t, dir), "Deployment", "mcp")
-		containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+		containers, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "template", "spec", "containers")
 		got := ""
-		for _, e := range containers[0].(map[string]any)["env"].([]any) {
+		for _, e := range containers.([]any)[0].(map[string]any)["env"].([]any) {
 			if e := e.(map[string]any); e["name"] == "MCP_ALLOW_IN_CLUSTER" {
 				got = e["value"].(string)
 			}
