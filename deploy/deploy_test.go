@@ -207,3 +207,22 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("want two stages, a build and a runtime one; found %d FROM lines", n)
 	}
 }
+
+// TestInClusterIsAllowedOnlyByTheComponent: the base leaves in-cluster
+// access off; the in-cluster component, which grants the rights, turns it
+// on.
+func TestInClusterIsAllowedOnlyByTheComponent(t *testing.T) {
+	for dir, want := range map[string]string{".": "", "base": "", "overlays/in-cluster": "true"} {
+		d := find(t, build(t, dir), "Deployment", "mcp")
+		containers, _, _ := unstructured.NestedFieldNoCopy(d.Object, "spec", "template", "spec", "containers")
+		got := ""
+		for _, e := range containers.([]any)[0].(map[string]any)["env"].([]any) {
+			if e := e.(map[string]any); e["name"] == "MCP_ALLOW_IN_CLUSTER" {
+				got = e["value"].(string)
+			}
+		}
+		if got != want {
+			t.Errorf("%s: MCP_ALLOW_IN_CLUSTER = %q, want %q", dir, got, want)
+		}
+	}
+}

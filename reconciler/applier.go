@@ -23,8 +23,8 @@ import (
 // apply.Applier per cluster between rounds, so that discovery is cached
 // and a no-op round costs a few LISTs per cluster.
 type FleetApplier struct {
-	opts           apply.ApplyOptions
-	credentialsDir string
+	opts   apply.ApplyOptions
+	access render.Access
 
 	mu       sync.Mutex
 	appliers map[string]*clusterApplier
@@ -51,9 +51,10 @@ type kubeconfigRef struct {
 	modified      time.Time
 }
 
-// NewFleetApplier returns a ClusterApplier over apply.
-func NewFleetApplier(opts apply.ApplyOptions, credentialsDir string) *FleetApplier {
-	return &FleetApplier{opts: opts, credentialsDir: credentialsDir, appliers: map[string]*clusterApplier{}}
+// NewFleetApplier returns a ClusterApplier over apply that reaches
+// clusters as access allows.
+func NewFleetApplier(opts apply.ApplyOptions, access render.Access) *FleetApplier {
+	return &FleetApplier{opts: opts, access: access, appliers: map[string]*clusterApplier{}}
 }
 
 // Reconcile plans the cluster and applies the plan (only plans it with
@@ -81,7 +82,7 @@ func (f *FleetApplier) Reconcile(ctx context.Context, d Desired, dryRun bool) Ou
 // reference changed.
 func (f *FleetApplier) applier(cs render.ClusterState) (*clusterApplier, error) {
 	c := cs.Cluster
-	path, err := c.KubeconfigPath(f.credentialsDir)
+	path, err := c.KubeconfigPath(f.access)
 	if err != nil {
 		return nil, err
 	}

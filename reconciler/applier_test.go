@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	}
 	opts := apply.DefaultApplyOptions()
 	opts.Inventory = "inv-rotation"
-	f := NewFleetApplier(opts, creds)
+	f := NewFleetApplier(opts, render.Access{CredentialsDir: creds})
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "aws-eu"}}}
 	if out := f.Reconcile(context.Background(), d, false); out.Result != Unreachable {
 		t.Fatalf("with a kubeconfig of a dead server: %s %s", out.Result, out.Message)
@@ -67,5 +68,22 @@ func TestKeptIsNotDrift(t *testing.T) {
 	out = planOutcome(&apply.Plan{Changes: diff.ClusterPlan{Cluster: "eu", Changes: []diff.Change{kept, adopt}}}, false)
 	if out.Result != Drifted || len(out.Objects) != 1 || out.Objects[0].Error != "would adopt" {
 		t.Fatalf("adopt: result %s, objects %v; want Drifted, would adopt", out.Result, out.Objects)
+	}
+}
+
+// TestInClusterNeedsTheOperator: a Cluster's spec.inCluster alone does not
+// give it mcp's service account; the operator's Access must allow it.
+func TestInClusterNeedsTheOperator(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "mgmt", InCluster: true, File: "clusters/mgmt.yaml", Line: 1}}}
+	refused := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
+	out := refused.Reconcile(context.Background(), d, false)
+	if out.Result != Failed || !strings.Contains(out.Message, "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster") || !strings.Contains(out.Message, "--allow-in-cluster") {
+		t.Fatalf("not allowed: %s %q", out.Result, out.Message)
+	}
+	allowed := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
+	out = allowed.Reconcile(context.Background(), d, false)
+	if out.Result != Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
+		t.Fatalf("allowed, outside a pod: %s %q", out.Result, out.Message)
 	}
 }

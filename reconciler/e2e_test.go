@@ -19,6 +19,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/internal/gitserver"
 	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/git"
 )
 
@@ -91,7 +92,7 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 	aopts.Timeout = 30 * time.Second
 	aopts.Inventory = "inv-" + ns // tests share the clusters, not inventories
 	store, metrics := NewStore(), NewMetrics()
-	r := New(src, NewFleetApplier(aopts, opts.Render.CredentialsDir), store, metrics, opts)
+	r := New(src, NewFleetApplier(aopts, render.Access{CredentialsDir: opts.Render.CredentialsDir}), store, metrics, opts)
 	var fetches atomic.Int32
 	hs := NewServer(ServerOptions{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,8 +32,25 @@ type ServerOptions struct {
 	// WebhookSecret, when set, must sign POST /webhook: GitHub's
 	// X-Hub-Signature-256 or GitLab's X-Gitlab-Token.
 	WebhookSecret []byte
+	// WebhookInsecure serves POST /webhook without a secret: whoever
+	// reaches the port may ask for fetches. Without it or a secret,
+	// /webhook answers 404.
+	WebhookInsecure bool
+	// WebhookMinInterval is the least time between two fetches asked for
+	// by webhooks, and between two log lines about refused ones; pushes in
+	// between are merged into one fetch when it ends. Default 5s.
+	WebhookMinInterval time.Duration
+	// WriteTimeout bounds writing the answer of every handler. A stream
+	// that outlives it (the dashboard's live updates) sets a deadline per
+	// write instead. Default 30s.
+	WriteTimeout time.Duration
 	// Dashboard serves GET /, when not nil.
 	Dashboard http.Handler
+}
+
+// DefaultServerOptions are the options of mcp run.
+func DefaultServerOptions() ServerOptions {
+	return ServerOptions{Listen: ":8080", WebhookMinInterval: 5 * time.Second, WriteTimeout: 30 * time.Second}
 }
 
 // Server serves health, readiness, metrics, status and the webhook.
@@ -40,22 +58,55 @@ type Server struct {
 	opts    ServerOptions
 	store   *Store
 	metrics *Metrics
-	trigger func()
 	srv     *http.Server
+
+	// fetch asks the loop for a fetch, at most once per
+	// WebhookMinInterval; refusals logs refused webhooks as often.
+	fetch, refusals *throttle
+
+	mu          sync.Mutex
+	pushes      int    // accepted since the last fetch asked for
+	event       string // of the last accepted push
+	refused     int    // since the last line logged about them
+	lastRefused string // the remote address of the last one
 }
 
-// NewServer returns a server over store; trigger is called for every
-// accepted webhook and must not block.
+// NewServer returns a server over store; trigger asks the loop for a
+// fetch and must not block. Webhooks call it at most once per
+// WebhookMinInterval. Zero options take DefaultServerOptions' values.
 func NewServer(opts ServerOptions, store *Store, metrics *Metrics, trigger func()) *Server {
+	def := DefaultServerOptions()
 	if opts.Listen == "" {
-		opts.Listen = ":8080"
+		opts.Listen = def.Listen
 	}
-	s := &Server{opts: opts, store: store, metrics: metrics, trigger: trigger}
+	if opts.WebhookMinInterval <= 0 {
+		opts.WebhookMinInterval = def.WebhookMinInterval
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = def.WriteTimeout
+	}
+	s := &Server{opts: opts, store: store, metrics: metrics}
+	s.fetch = newThrottle(opts.WebhookMinInterval, func() {
+		s.mu.Lock()
+		pushes, event := s.pushes, s.event
+		s.pushes = 0
+		s.mu.Unlock()
+		slog.Info("webhook: fetching now", "event", event, "pushes", pushes)
+		trigger()
+	})
+	s.refusals = newThrottle(opts.WebhookMinInterval, func() {
+		s.mu.Lock()
+		n, remote := s.refused, s.lastRefused
+		s.refused = 0
+		s.mu.Unlock()
+		slog.Warn("webhook refused: missing or wrong signature", "count", n, "last_remote", remote)
+	})
 	s.srv = &http.Server{
 		Addr:              opts.Listen,
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      opts.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -71,7 +122,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /status", s.status)
-	mux.HandleFunc("/webhook", s.webhook)
+	if len(s.opts.WebhookSecret) > 0 || s.opts.WebhookInsecure {
+		mux.HandleFunc("/webhook", s.webhook)
+	} else {
+		// Registered all the same, so that the dashboard at / does not
+		// answer for it.
+		mux.HandleFunc("/webhook", http.NotFound)
+	}
 	if s.opts.Dashboard != nil {
 		mux.Handle("/", s.opts.Dashboard)
 	}
@@ -98,6 +155,8 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+		s.fetch.stop()
+		s.refusals.stop()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := s.srv.Shutdown(shutdown)
@@ -139,7 +198,11 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.opts.WebhookSecret) > 0 && !validSignature(s.opts.WebhookSecret, r.Header, body) {
-		slog.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		s.mu.Lock()
+		s.refused++
+		s.lastRefused = r.RemoteAddr
+		s.mu.Unlock()
+		s.refusals.call()
 		http.Error(w, "missing or wrong signature", http.StatusUnauthorized)
 		return
 	}
@@ -147,8 +210,11 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body is not a JSON push notification", http.StatusBadRequest)
 		return
 	}
-	slog.Info("webhook: fetching now", "event", eventName(r.Header))
-	s.trigger()
+	s.mu.Lock()
+	s.pushes++
+	s.event = eventName(r.Header)
+	s.mu.Unlock()
+	s.fetch.call()
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, "fetch scheduled")
 }

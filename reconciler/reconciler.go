@@ -130,7 +130,9 @@ func New(src source.Source, applier ClusterApplier, store *Store, metrics *Metri
 	return r
 }
 
-// Trigger asks for a check of the source now; it never blocks.
+// Trigger asks for a check of the source now; it never blocks. Triggers
+// during a check are merged into one check after it; after a failed check
+// the next one waits for its backoff.
 func (r *Reconciler) Trigger() {
 	select {
 	case r.wake <- struct{}{}:
@@ -161,10 +163,13 @@ func (r *Reconciler) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		// 1. check the source; 2. render; 3. hand out the desired states.
-		wait := r.opts.Interval
+		wait, wake := r.opts.Interval, r.wake
 		if err := r.poll(ctx); err != nil {
 			failures++
 			wait = min(backoff(failures), r.opts.Interval)
+			// A failing source is retried on its backoff, however often
+			// it is triggered; a trigger meanwhile stays in r.wake.
+			wake = nil
 		} else {
 			failures = 0
 		}
@@ -175,8 +180,15 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			}
 			wg.Wait()
 			return nil
-		case <-r.wake:
+		case <-wake:
 		case <-time.After(wait):
+			if wake == nil {
+				// The retry serves a trigger that came during the backoff.
+				select {
+				case <-r.wake:
+				default:
+				}
+			}
 		}
 	}
 }

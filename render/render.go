@@ -104,7 +104,7 @@ func selectsAny(p *Placement, clusters []Cluster, all bool) bool {
 // with no objects.
 func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs map[string]error, opts Options) ClusterState {
 	var errs []error
-	if _, err := cl.KubeconfigPath(opts.CredentialsDir); err != nil {
+	if err := cl.checkKubeconfig(opts.CredentialsDir); err != nil {
 		errs = append(errs, err)
 	}
 	var n int

@@ -38,6 +38,10 @@ rendered or applied, an object failed, or the prune guard tripped.`,
   mcp apply --dir ./fleet --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			access, err := clusters.access()
+			if err != nil {
+				return err
+			}
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err
@@ -46,7 +50,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 			stderr := cmd.ErrOrStderr()
 			prog := newProgress(stderr, isTerminal(stderr))
 			opts.Progress = prog.update
-			results := apply.ApplyAll(cmd.Context(), targetsOf(fleet, clusters.credentialsDir), opts)
+			results := apply.ApplyAll(cmd.Context(), targetsOf(fleet, access), opts)
 			prog.finish()
 
 			out := cmd.OutOrStdout()
@@ -64,6 +68,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addFlags(cmd.Flags())
+	clusters.addConnectFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.BoolVar(&opts.Prune, "prune", opts.Prune, "delete objects mcp applied before that are no longer desired")
 	f.BoolVar(&opts.AllowMassPrune, "allow-mass-prune", false, "allow deleting more than half of a cluster's managed objects")

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
 	"github.com/spf13/pflag"
 
 	"mcp.dev/mcp/render"
@@ -16,6 +21,9 @@ type clusterOptions struct {
 	concurrency int
 	// limits bound the render of a revision.
 	limits render.Limits
+	// allowInCluster lets Clusters with spec.inCluster use mcp's own
+	// service account; only the commands that connect have the flag.
+	allowInCluster bool
 }
 
 func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {
@@ -23,4 +31,28 @@ func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.clusters, "cluster", nil, "limit to this cluster (repeatable)")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "how many clusters are worked on at once")
 	addLimitFlags(fs, &o.limits)
+}
+
+// addConnectFlags adds the flags of the commands that connect to clusters.
+func (o *clusterOptions) addConnectFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.allowInCluster, "allow-in-cluster", false, "let Clusters with spec.inCluster: true reach the cluster mcp runs in with mcp's own service account (without it such a Cluster fails)")
+}
+
+// access is how the commands that connect may reach clusters: the
+// credentials directory, which must exist, and the operator's say on
+// spec.inCluster. What the repo says never replaces either.
+func (o *clusterOptions) access() (render.Access, error) {
+	if o.credentialsDir == "" {
+		return render.Access{}, errors.New("--credentials-dir is empty (set by the flag or MCP_CREDENTIALS_DIR): give the directory that holds one kubeconfig per cluster")
+	}
+	fi, err := os.Stat(o.credentialsDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return render.Access{}, fmt.Errorf("--credentials-dir %s does not exist: give the directory that holds one kubeconfig per cluster", o.credentialsDir)
+	case err != nil:
+		return render.Access{}, fmt.Errorf("--credentials-dir: %w", err)
+	case !fi.IsDir():
+		return render.Access{}, fmt.Errorf("--credentials-dir %s is not a directory", o.credentialsDir)
+	}
+	return render.Access{CredentialsDir: o.credentialsDir, AllowInCluster: o.allowInCluster}, nil
 }

@@ -84,6 +84,7 @@ at git REF and at the source and shows what a pull request changes.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addFlags(cmd.Flags())
+	clusters.addConnectFlags(cmd.Flags())
 	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes")

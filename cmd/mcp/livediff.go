@@ -11,11 +11,15 @@ import (
 // holds (a server-side dry-run of the desired objects); nothing is written.
 // Clusters that cannot be reached or rendered carry their error in the plan.
 func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions) (diff.Plan, error) {
+	access, err := clusters.access()
+	if err != nil {
+		return diff.Plan{}, err
+	}
 	fleet, err := renderFleet(ctx, src, clusters)
 	if err != nil {
 		return diff.Plan{}, err
 	}
 	opts := apply.DefaultApplyOptions()
 	opts.Concurrency = clusters.concurrency
-	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, clusters.credentialsDir), opts)), nil
+	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, access), opts)), nil
 }

@@ -25,20 +25,22 @@ import (
 
 // runOptions are the flags of mcp run beyond the source and cluster ones.
 type runOptions struct {
-	interval          time.Duration
-	driftInterval     time.Duration
-	reconcileTimeout  time.Duration
-	listen            string
-	statusBranch      string
-	statusPath        string
-	statusAuthor      string
-	noStatus          bool
-	dryRun            bool
-	prune             bool
-	allowMassPrune    bool
-	webhookSecretFile string
-	replicas          replicaOptions
-	dashboard         bool
+	interval           time.Duration
+	driftInterval      time.Duration
+	reconcileTimeout   time.Duration
+	listen             string
+	statusBranch       string
+	statusPath         string
+	statusAuthor       string
+	noStatus           bool
+	dryRun             bool
+	prune              bool
+	allowMassPrune     bool
+	webhookSecretFile  string
+	webhookInsecure    bool
+	webhookMinInterval time.Duration
+	replicas           replicaOptions
+	dashboard          bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -56,7 +58,8 @@ watched), renders each new revision, and reconciles every cluster on a worker
 of its own: diff, apply, prune, status. Clusters are re-checked for drift
 every --drift-interval. With --repo, outcomes are committed to
 --status-branch; the read-only dashboard (/), /status, /metrics, /healthz
-and /readyz are served on --listen, and POST /webhook triggers a fetch. SIGTERM stops it cleanly.
+and /readyz are served on --listen, and POST /webhook (signed with
+--webhook-secret-file) triggers a fetch. SIGTERM stops it cleanly.
 
 With --replicas-lease, several replicas share the fleet through Leases on
 the cluster they run in: each cluster is reconciled by one live replica,
@@ -69,6 +72,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs := cmd.Flags()
 	src.addFlags(fs)
 	clusters.addFlags(fs)
+	clusters.addConnectFlags(fs)
 	def := reconciler.DefaultOptions()
 	fs.DurationVar(&o.interval, "interval", def.Interval, "how often the source is checked")
 	fs.DurationVar(&o.driftInterval, "drift-interval", def.DriftInterval, "how often an unchanged cluster is re-checked for drift")
@@ -82,7 +86,10 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs.BoolVar(&o.prune, "prune", true, "delete objects mcp applied that are no longer desired")
 	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
 	o.replicas.addFlags(fs)
-	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token)")
+	srvDef := reconciler.DefaultServerOptions()
+	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token); without it (or --webhook-insecure) /webhook answers 404")
+	fs.BoolVar(&o.webhookInsecure, "webhook-insecure", false, "serve POST /webhook without --webhook-secret-file: anyone who reaches --listen may trigger fetches")
+	fs.DurationVar(&o.webhookMinInterval, "webhook-min-interval", srvDef.WebhookMinInterval, "least time between two fetches triggered by POST /webhook; pushes in between are merged into one fetch")
 	fs.BoolVar(&o.dashboard, "dashboard", true, "serve the read-only dashboard at / on --listen")
 	return cmd
 }
@@ -95,6 +102,10 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		return fmt.Errorf("--status-path %q: want a directory inside the repo, like \"status\"", o.statusPath)
 	}
 	o.statusPath = statusPath
+	access, err := clusters.access()
+	if err != nil {
+		return err
+	}
 	s, err := src.open(ctx)
 	if err != nil {
 		return err
@@ -121,6 +132,9 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		opts.Report = reporter(stdout)
 	}
 
+	if o.webhookMinInterval <= 0 {
+		return fmt.Errorf("--webhook-min-interval %s: want a positive duration", o.webhookMinInterval)
+	}
 	var secret []byte
 	if o.webhookSecretFile != "" {
 		data, err := os.ReadFile(o.webhookSecretFile)
@@ -145,8 +159,13 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
-	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, clusters.credentialsDir), store, metrics, opts)
-	srvOpts := reconciler.ServerOptions{Listen: o.listen, WebhookSecret: secret}
+	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
+	srvOpts := reconciler.DefaultServerOptions()
+	srvOpts.Listen, srvOpts.WebhookSecret = o.listen, secret
+	srvOpts.WebhookInsecure, srvOpts.WebhookMinInterval = o.webhookInsecure, o.webhookMinInterval
+	if secret == nil && !o.webhookInsecure {
+		slog.Info("POST /webhook is off: give --webhook-secret-file to turn it on")
+	}
 	if o.dashboard {
 		srvOpts.Dashboard = dashboard.New(store, dashboard.DefaultOptions())
 	}

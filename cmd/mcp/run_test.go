@@ -56,6 +56,7 @@ type runStatus struct {
 		Name     string         `json:"name"`
 		Result   string         `json:"result"`
 		Revision string         `json:"revision"`
+		Message  string         `json:"message"`
 		Summary  map[string]int `json:"summary"`
 	} `json:"clusters"`
 }

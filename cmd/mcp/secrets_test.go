@@ -35,8 +35,8 @@ func secretFleet(value, key, refused string) map[string]string {
 	}
 }
 
-// TestSecretsNeverShow runs mcp with a git token (in the URL, then in a
-// password file) at debug level against a fleet with Secrets whose values
+// TestSecretsNeverShow runs mcp with a git token (in the URL, which is
+// refused, then in a password file) at debug level against a fleet with Secrets whose values
 // change, and searches everything mcp shows or writes for the token, the
 // Secret values, the cluster's bearer token and their base64 forms: logs,
 // /status, /metrics, the status branch (files and commit messages), the
@@ -101,9 +101,16 @@ func TestSecretsNeverShow(t *testing.T) {
 		collect("mcp run with "+label, p.logs.String())
 	}
 	rev1 := repo.Commit("main", "one", secretFleet(values[0][0], values[0][1], values[0][2]))
-	daemon("the token in the URL", rev1, "--repo", tokenURL)
+	// The token in the URL is refused before anything is fetched.
+	out, err := exec.Command(bin, "run", "--repo", tokenURL, "--cache-dir", cache, "--credentials-dir", env.KubeconfigDir, "--log-level", "debug").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError || !strings.Contains(string(out), "--git-password-file") {
+		t.Errorf("mcp run with the token in the URL: %v\n%s", err, out)
+	}
+	collect("mcp run with the token in the URL", string(out))
+	daemon("a password file", rev1, "--repo", srv.RepoURL("fleet"), "--git-username", "mcp", "--git-password-file", pw)
 	rev2 := repo.Commit("main", "two", secretFleet(values[1][0], values[1][1], values[1][2]))
-	daemon("a password file", rev2, "--repo", srv.RepoURL("fleet"), "--git-username", "mcp", "--git-password-file", pw)
+	t.Setenv("MCP_GIT_PASSWORD_FILE", pw)
+	daemon("a password file from the environment", rev2, "--repo", srv.RepoURL("fleet"), "--git-username", "mcp")
 
 	// The one-shot commands, on a revision that changes the values again.
 	repo.Commit("main", "four", secretFleet(values[0][0], values[1][1], values[2][2]))

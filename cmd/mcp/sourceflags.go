@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/pflag"
 
@@ -91,6 +94,9 @@ func (o *sourceOptions) open(ctx context.Context) (source.Source, error) {
 		opts.Dir, opts.Path = o.dir, o.path
 		src, err = dir.New(opts)
 	default:
+		if err := credentialsInURL(o.repo); err != nil {
+			return nil, err
+		}
 		opts := git.DefaultOptions()
 		opts.URL = o.repo
 		opts.Branch = o.branch
@@ -112,6 +118,57 @@ func (o *sourceOptions) open(ctx context.Context) (source.Source, error) {
 	}
 	o.opened = src
 	return src, nil
+}
+
+// credentialsInURL refuses a --repo URL that carries a password or an
+// access token: the process arguments (and MCP_REPO in the environment)
+// can be read by anyone on the host who can list processes. Credentials
+// are passed as files. A user name alone, like the git of
+// git@host:org/repo.git, is fine.
+func credentialsInURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		// scp-like URLs do not parse as URLs: git.New reads them and
+		// refuses user:password@host:path without echoing the password.
+		return nil
+	}
+	instead := "--git-password-file (and --git-username)"
+	if u.Scheme == "ssh" || u.Scheme == "git+ssh" {
+		instead = "--git-ssh-key-file"
+	}
+	bare := *u
+	bare.User = nil
+	if _, ok := u.User.Password(); ok {
+		return fmt.Errorf("--repo %s carries a password, which every user of this host can read in the process list: pass it in a file with %s", git.Redact(raw), instead)
+	}
+	if (u.Scheme == "https" || u.Scheme == "http") && looksLikeToken(u.User.Username()) {
+		return fmt.Errorf("--repo %s carries an access token as its user name, which every user of this host can read in the process list: pass it in a file with %s", bare.String(), instead)
+	}
+	return nil
+}
+
+// tokenPrefixes start the access tokens of GitHub, GitLab and Bitbucket.
+var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "gloas-", "glptt-", "glcbt-", "ATBB", "ATCTT"}
+
+// looksLikeToken reports a user name that is really a credential: a
+// known token prefix, or a long random-looking string (user names are
+// short and rarely mix cases and digits).
+func looksLikeToken(user string) bool {
+	for _, p := range tokenPrefixes {
+		if strings.HasPrefix(user, p) {
+			return true
+		}
+	}
+	if len(user) >= 40 {
+		return true
+	}
+	var upper, lower, digit bool
+	for _, r := range user {
+		upper = upper || unicode.IsUpper(r)
+		lower = lower || unicode.IsLower(r)
+		digit = digit || unicode.IsDigit(r)
+	}
+	return len(user) >= 20 && upper && lower && digit
 }
 
 // snapshotAt returns the config repo at git ref, for mcp diff --against; the

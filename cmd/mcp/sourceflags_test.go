@@ -75,3 +75,42 @@ func TestSourceOptionsRepo(t *testing.T) {
 		t.Fatalf("snapshotAt = %+v, want %s", at, base)
 	}
 }
+
+// TestRepoURLWithCredentialsIsRefused: a password or token in --repo is in
+// the process list for every user of the host to read. It is refused with
+// the flag to use instead, and the error does not repeat it.
+func TestRepoURLWithCredentialsIsRefused(t *testing.T) {
+	for url, tc := range map[string]struct {
+		secret string // "" when the URL is fine
+		want   string
+	}{
+		"https://user:t0ken-Secret@github.com/org/repo.git":                       {secret: "t0ken-Secret", want: "--git-password-file"},
+		"https://oauth2:glpat-Xy12Ab34Cd56Ef78Gh90@gitlab.com/org/repo.git":       {secret: "glpat-Xy12Ab34Cd56Ef78Gh90", want: "--git-password-file"},
+		"https://ghp_R4nd0mT0kenR4nd0mT0kenR4nd0mT0ken12@github.com/org/repo.git": {secret: "ghp_R4nd0m", want: "--git-password-file"},
+		"https://x7Fq9LmZ2vR8kT3wYp6B@git.example.com/org/repo.git":               {secret: "x7Fq9LmZ2vR8kT3wYp6B", want: "--git-password-file"},
+		"http://u:hunter2@127.0.0.1:3000/org/repo.git":                            {secret: "hunter2", want: "--git-password-file"},
+		"ssh://git:hunter2@git.example.com:2222/org/repo.git":                     {secret: "hunter2", want: "--git-ssh-key-file"},
+		"user:hunter2@git.example.com:org/repo.git":                               {secret: "hunter2", want: "not a valid ssh URL"},
+		"git@github.com:org/repo.git":                                             {},
+		"ssh://git@git.example.com:2222/org/repo.git":                             {},
+		"https://git@gitlab.com/org/repo.git":                                     {},
+		"https://deploy-bot@git.example.com/org/repo.git":                         {},
+		"https://github.com/org/repo.git":                                         {},
+	} {
+		t.Run(url, func(t *testing.T) {
+			_, err := parseSourceFlags(t, "--repo", url, "--cache-dir", t.TempDir()).open(context.Background())
+			if tc.secret == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), tc.secret) {
+				t.Fatalf("the error repeats the secret: %v", err)
+			}
+		})
+	}
+}

@@ -7,10 +7,11 @@ import (
 	"mcp.dev/mcp/render"
 )
 
-// targetsOf turns a rendered fleet into apply targets. The kubeconfig path
-// is checked here, right before it is read: it may not leave the
-// credentials directory, whatever links the directory holds now.
-func targetsOf(fleet *render.Fleet, credentialsDir string) []apply.Target {
+// targetsOf turns a rendered fleet into apply targets. How each cluster is
+// reached is decided here, right before the kubeconfig is read: as access
+// allows, never from a path that leaves the credentials directory,
+// whatever links the directory holds now.
+func targetsOf(fleet *render.Fleet, access render.Access) []apply.Target {
 	targets := make([]apply.Target, 0, len(fleet.Clusters))
 	for _, cs := range fleet.Clusters {
 		c := cs.Cluster
@@ -22,7 +23,7 @@ func targetsOf(fleet *render.Fleet, credentialsDir string) []apply.Target {
 			RenderErr: cs.Err,
 		}
 		if cs.Err == nil {
-			path, err := c.KubeconfigPath(credentialsDir)
+			path, err := c.KubeconfigPath(access)
 			t.Kubeconfig, t.RenderErr = path, err
 		}
 		t.Objects = reconciler.Objects(cs)

@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"mcp.dev/mcp/reconciler"
@@ -31,6 +32,11 @@ type Options struct {
 	// MaxStreams bounds the live streams served at once; more are refused
 	// with 503 and the page keeps working without live updates.
 	MaxStreams int
+	// MaxStreamsPerClient bounds the live streams of one client (one IP
+	// address, one /64 for IPv6), so that no client takes every slot of
+	// MaxStreams; more are refused with 429. Behind a proxy every
+	// browser is the proxy's client: raise it there.
+	MaxStreamsPerClient int
 	// MinUpdateInterval is the least time between two events of one
 	// stream, so that a burst of changes costs each browser one reload.
 	MinUpdateInterval time.Duration
@@ -38,17 +44,20 @@ type Options struct {
 
 // DefaultOptions are the options of mcp run.
 func DefaultOptions() Options {
-	return Options{Heartbeat: 15 * time.Second, MaxStreams: 64, MinUpdateInterval: 250 * time.Millisecond}
+	return Options{Heartbeat: 15 * time.Second, MaxStreams: 64, MaxStreamsPerClient: 4, MinUpdateInterval: 250 * time.Millisecond}
 }
 
 // Handler serves the dashboard. It only reads the Store.
 type Handler struct {
-	opts    Options
-	store   *reconciler.Store
-	pages   *template.Template
-	mux     *http.ServeMux
-	streams atomic.Int32
-	now     func() time.Time
+	opts  Options
+	store *reconciler.Store
+	pages *template.Template
+	mux   *http.ServeMux
+	now   func() time.Time
+
+	mu      sync.Mutex
+	streams int            // live streams served now
+	clients map[string]int // of them, per client
 }
 
 // New returns the dashboard over store.
@@ -60,10 +69,13 @@ func New(store *reconciler.Store, opts Options) *Handler {
 	if opts.MaxStreams <= 0 {
 		opts.MaxStreams = def.MaxStreams
 	}
+	if opts.MaxStreamsPerClient <= 0 {
+		opts.MaxStreamsPerClient = def.MaxStreamsPerClient
+	}
 	if opts.MinUpdateInterval < 0 {
 		opts.MinUpdateInterval = 0
 	}
-	h := &Handler{opts: opts, store: store, now: time.Now}
+	h := &Handler{opts: opts, store: store, now: time.Now, clients: map[string]int{}}
 	h.pages = template.Must(template.New("").Funcs(template.FuncMap{
 		"short":      shortRevision,
 		"ago":        func(t time.Time) string { return ago(h.now(), t) },
@@ -137,15 +149,15 @@ func (h *Handler) render(w http.ResponseWriter, code int, name string, data any)
 // events is a server-sent event stream with one "change" event after each
 // change of the Store; the page then fetches itself again.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	if int(h.streams.Add(1)) > h.opts.MaxStreams {
-		h.streams.Add(-1)
-		http.Error(w, "too many live streams", http.StatusServiceUnavailable)
+	client := clientOf(r.RemoteAddr)
+	if code := h.openStream(client); code != 0 {
+		http.Error(w, "too many live streams", code)
 		return
 	}
-	defer h.streams.Add(-1)
+	defer h.closeStream(client)
 	// A stream outlives mcp's ReadTimeout (net/http lifts the read deadline
-	// once the request is read) and the server has no WriteTimeout: each
-	// write below sets a deadline of its own instead.
+	// once the request is read) and its WriteTimeout: each write below
+	// sets a deadline of its own instead.
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -190,6 +202,47 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// openStream takes a stream slot for client, or says why not: 429 when
+// the client has its share, 503 when every slot is taken.
+func (h *Handler) openStream(client string) (refused int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.clients[client] >= h.opts.MaxStreamsPerClient:
+		return http.StatusTooManyRequests
+	case h.streams >= h.opts.MaxStreams:
+		return http.StatusServiceUnavailable
+	}
+	h.streams++
+	h.clients[client]++
+	return 0
+}
+
+func (h *Handler) closeStream(client string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.streams--
+	if h.clients[client]--; h.clients[client] <= 0 {
+		delete(h.clients, client)
+	}
+}
+
+// clientOf is who a stream is counted against: the remote IP address,
+// or its /64 for IPv6, where one host commonly has a whole /64.
+// Forwarded headers are not trusted: any client can write them.
+func clientOf(remoteAddr string) string {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	addr := ap.Addr().Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
 }
 
 // assetServer serves the embedded CSS, script and icon; they change only

@@ -237,10 +237,35 @@ func TestEventsOutliveTheReadTimeout(t *testing.T) {
 	srv.Config.ReadTimeout = 300 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
+	followEvents(t, store, srv.URL)
+}
 
+// TestEventsOutliveTheWriteTimeout streams through mcp's server with its
+// WriteTimeout, which bounds every other answer, set short: the stream is
+// exempt, events still arrive after it expired.
+func TestEventsOutliveTheWriteTimeout(t *testing.T) {
+	store := reconciler.NewStore()
+	opts := DefaultOptions()
+	opts.MinUpdateInterval = 0
+	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, reconciler.NewMetrics(), func() {})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	followEvents(t, store, "http://"+l.Addr().String())
+}
+
+// followEvents opens the live stream at url and waits for an event after
+// each of three changes of store, half a second apart.
+func followEvents(t *testing.T, store *reconciler.Store, url string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/events", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", url+"/events", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +283,7 @@ func TestEventsOutliveTheReadTimeout(t *testing.T) {
 		close(lines)
 	}()
 	for i := range 3 {
-		time.Sleep(500 * time.Millisecond) // past the ReadTimeout
+		time.Sleep(500 * time.Millisecond) // past the ReadTimeout and WriteTimeout
 		store.SetRevision(strings.Repeat("a", i+1))
 		got := false
 		for line := range lines {
@@ -335,6 +360,83 @@ func TestAgoAndShortRevision(t *testing.T) {
 	for rev, want := range revs {
 		if got := shortRevision(rev); got != want {
 			t.Errorf("shortRevision(%q) = %q, want %q", rev, got, want)
+		}
+	}
+}
+
+// openStream opens /events from the loopback address from and returns the
+// answer; a 200 is a live stream, closed when the test ends.
+func openStream(t *testing.T, url, from string) *http.Response {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	resp, err := client.Get(url + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		resp.Body.Close()
+	}
+	return resp
+}
+
+// TestStreamsPerClient: one client cannot take every live-stream slot:
+// beyond its share it gets 429, while others still get streams up to the
+// global limit.
+func TestStreamsPerClient(t *testing.T) {
+	opts := DefaultOptions()
+	opts.MaxStreams, opts.MaxStreamsPerClient = 6, 4
+	srv := httptest.NewServer(New(reconciler.NewStore(), opts))
+	t.Cleanup(srv.Close) // after the streams are closed
+
+	var first *http.Response
+	for i := range 4 {
+		resp := openStream(t, srv.URL, "127.0.0.1")
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %d of 127.0.0.1: %d, want 200", i+1, resp.StatusCode)
+		}
+		first = resp
+	}
+	for range 3 {
+		if code := openStream(t, srv.URL, "127.0.0.1").StatusCode; code != http.StatusTooManyRequests {
+			t.Fatalf("a 5th stream of 127.0.0.1: %d, want 429", code)
+		}
+	}
+	for _, from := range []string{"127.0.0.2", "127.0.0.3"} {
+		if code := openStream(t, srv.URL, from).StatusCode; code != 200 {
+			t.Fatalf("a stream of %s: %d, want 200", from, code)
+		}
+	}
+	if code := openStream(t, srv.URL, "127.0.0.4").StatusCode; code != http.StatusServiceUnavailable {
+		t.Fatalf("a 7th stream in all: %d, want 503", code)
+	}
+	// A stream that ends gives its slot back to its client.
+	first.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := openStream(t, srv.URL, "127.0.0.1")
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("127.0.0.1 never got its slot back: %d", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClientOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:5000":         "127.0.0.1",
+		"[::ffff:10.0.0.1]:5000": "10.0.0.1",
+		"[2001:db8::1]:5000":     "2001:db8::/64",
+		"[2001:db8::ffff]:6000":  "2001:db8::/64",
+		"[2001:db8:0:1::1]:6000": "2001:db8:0:1::/64",
+		"not an address":         "not an address",
+	} {
+		if got := clientOf(addr); got != want {
+			t.Errorf("clientOf(%q) = %q, want %q", addr, got, want)
 		}
 	}
 }

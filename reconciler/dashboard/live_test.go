@@ -16,6 +16,7 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -64,7 +65,7 @@ func startMCP(t *testing.T, root string) (url string, store *reconciler.Store) {
 	aopts.Timeout = 20 * time.Second
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
 	store.SetSource(reconciler.SourceInfo{URL: src.String()})
-	r := reconciler.New(src, reconciler.NewFleetApplier(aopts, env.KubeconfigDir), store, metrics, opts)
+	r := reconciler.New(src, reconciler.NewFleetApplier(aopts, render.Access{CredentialsDir: env.KubeconfigDir}), store, metrics, opts)
 	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, metrics, r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
