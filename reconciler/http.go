@@ -91,6 +91,9 @@ func NewServer(opts ServerOptions, store *Store, metrics *Metrics, trigger func(
 		pushes, event := s.pushes, s.event
 		s.pushes = 0
 		s.mu.Unlock()
+		if pushes == 0 {
+			return // the fetch asked for last came after them all
+		}
 		slog.Info("webhook: fetching now", "event", event, "pushes", pushes)
 		trigger()
 	})
@@ -99,6 +102,9 @@ func NewServer(opts ServerOptions, store *Store, metrics *Metrics, trigger func(
 		n, remote := s.refused, s.lastRefused
 		s.refused = 0
 		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
 		slog.Warn("webhook refused: missing or wrong signature", "count", n, "last_remote", remote)
 	})
 	s.srv = &http.Server{
