@@ -20,6 +20,11 @@ const (
 	// of the Change (a Namespace that holds objects mcp does not manage).
 	// Nothing is written; it is not a change.
 	Keep
+	// Orphan: the object is no longer desired, but its Placement says
+	// prune: false, so it stays on the cluster as it is and mcp stops
+	// managing it (it leaves the inventory). Nothing is deleted, but what
+	// mcp manages changes, so it counts as a change.
+	Orphan
 )
 
 var actionNames = [...]string{
@@ -29,16 +34,17 @@ var actionNames = [...]string{
 	Delete:    "delete",
 	Adopt:     "adopt",
 	Keep:      "keep",
+	Orphan:    "orphan",
 }
 
-// IsChange reports whether applying writes anything for an object with
-// action a: create, update, delete or adopt.
+// IsChange reports whether applying changes anything for an object with
+// action a: create, update, delete, adopt or orphan.
 func (a Action) IsChange() bool {
-	return a == Create || a == Update || a == Delete || a == Adopt
+	return a == Create || a == Update || a == Delete || a == Adopt || a == Orphan
 }
 
 // String is the lower-case name used in text and JSON: "create", "update",
-// "delete", "adopt", "keep" or "unchanged".
+// "delete", "adopt", "keep", "orphan" or "unchanged".
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
 		return fmt.Sprintf("Action(%d)", int(a))

@@ -11,22 +11,28 @@ import (
 //	{"clusters": [{
 //	  "name": "aws-eu-prod",
 //	  "error": "...",                      // only when the plan failed
+//	  "leaves": true, "remaining": 12,     // only when the cluster leaves management
 //	  "changes": [{                        // unchanged objects are left out
-//	    "action": "update",                // create | update | delete | adopt | keep
+//	    "action": "update",                // create | update | delete | adopt | keep | orphan
 //	    "group": "apps", "kind": "Deployment", "namespace": "web", "name": "web",
 //	    "file": "apps/web/deploy.yaml",    // when known
 //	    "placement": "web",                // when known
+//	    "wave": 0,                         // the apply wave (mcp.dev/wave)
 //	    "reason": "kept: 2 unmanaged objects inside",   // when the action needs one
 //	    "fields": [{"path": "spec.replicas", "old": 2, "new": 3},
 //	               {"path": "data.password", "sensitive": true}]
 //	  }],
-//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "unchanged": 4}
+//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "unchanged": 4}
 //	}]}
 //
 // "adopt": the object exists without mcp's label and outside its
 // inventory, and applying takes it over; its fields are listed as for an
 // update. "keep": prune would delete the object but keeps it, for the
-// reason given.
+// reason given. "orphan": the object is no longer desired but its
+// Placement says prune: false: it stays on the cluster and mcp stops
+// managing it. "leaves": the cluster's Cluster document is gone; mcp stops
+// reconciling it and deletes nothing, and "remaining" objects it managed
+// stay there.
 //
 // "old" or "new" is left out where the field is absent on that side, and
 // both are always left out of a sensitive field.
@@ -35,10 +41,12 @@ type (
 		Clusters []jsonCluster `json:"clusters"`
 	}
 	jsonCluster struct {
-		Name    string       `json:"name"`
-		Error   string       `json:"error,omitempty"`
-		Changes []jsonChange `json:"changes"`
-		Summary Summary      `json:"summary"`
+		Name      string       `json:"name"`
+		Error     string       `json:"error,omitempty"`
+		Leaves    bool         `json:"leaves,omitempty"`
+		Remaining int          `json:"remaining,omitempty"`
+		Changes   []jsonChange `json:"changes"`
+		Summary   Summary      `json:"summary"`
 	}
 	jsonChange struct {
 		Action    Action      `json:"action"`
@@ -48,6 +56,7 @@ type (
 		Name      string      `json:"name"`
 		File      string      `json:"file,omitempty"`
 		Placement string      `json:"placement,omitempty"`
+		Wave      int         `json:"wave"`
 		Reason    string      `json:"reason,omitempty"`
 		Fields    []jsonField `json:"fields,omitempty"`
 	}
@@ -64,7 +73,7 @@ type (
 func WriteJSON(w io.Writer, p Plan) error {
 	out := jsonPlan{Clusters: make([]jsonCluster, 0, len(p.Clusters))}
 	for _, c := range p.Clusters {
-		jc := jsonCluster{Name: c.Cluster, Changes: []jsonChange{}, Summary: c.Summary()}
+		jc := jsonCluster{Name: c.Cluster, Leaves: c.Leaves, Remaining: c.Remaining, Changes: []jsonChange{}, Summary: c.Summary()}
 		if c.Err != nil {
 			jc.Error = c.Err.Error()
 		}
@@ -75,7 +84,7 @@ func WriteJSON(w io.Writer, p Plan) error {
 			jch := jsonChange{
 				Action: ch.Action, Group: ch.Key.Group, Kind: ch.Key.Kind,
 				Namespace: ch.Key.Namespace, Name: ch.Key.Name,
-				File: ch.File, Placement: ch.Placement, Reason: ch.Reason,
+				File: ch.File, Placement: ch.Placement, Wave: ch.Wave, Reason: ch.Reason,
 			}
 			for _, fc := range ch.Fields {
 				jf := jsonField{Path: fc.Path, Sensitive: fc.Sensitive}

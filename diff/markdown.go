@@ -8,46 +8,258 @@ import (
 	"strings"
 )
 
-// WriteMarkdown writes p as a pull-request comment: a summary table of all
-// clusters, then per cluster with changes a collapsible <details> holding
-// the field-level changes in a diff block. Names, paths, values and errors
-// are escaped so that none of them can break the table or the HTML, or
+// MarkdownLimit is the most characters WriteMarkdown writes. GitHub
+// refuses comments over 65,536; the rest is room for what a CI job adds.
+const MarkdownLimit = 60000
+
+// Limits of the parts of a shortened markdown plan.
+const (
+	tableShare     = 3    // the table takes at most 1/tableShare of the limit
+	namesInRow     = 3    // cluster names in a table row of a group
+	maxNamesLen    = 4000 // characters of a section's list of cluster names
+	maxBriefLines  = 100  // object lines of a section without its fields
+	fullPlanNotice = "The full plan is the JSON output of `mcp diff --output json` (the CI examples save it as the artifact `mcp-plan.json`)."
+)
+
+// WriteMarkdown writes p as a pull-request comment of at most
+// MarkdownLimit characters. Clusters whose plans are identical (same
+// changes, same fields, same error) form one group. It starts with a
+// summary table, one row per group, then per group with changes a
+// collapsible <details> naming its clusters and holding the field-level
+// changes in a diff block. A cluster that leaves management gets a line of
+// its own. When the whole plan does not fit, field changes are left out
+// first, then whole sections and table rows, and the comment says what is
+// missing and where the full plan is. Names, paths, values and errors are
+// escaped so that none of them can break the table or the HTML, or
 // mention a user.
 func WriteMarkdown(w io.Writer, p Plan) error {
 	pr := &printer{w: w}
-	pr.printf("| cluster | create | update | delete | adopt | error |\n")
-	pr.printf("| --- | ---: | ---: | ---: | ---: | --- |\n")
+	pr.printf("%s", markdown(p, MarkdownLimit))
+	return pr.err
+}
+
+// planGroup is a set of clusters with identical plans.
+type planGroup struct {
+	clusters []string
+	plan     ClusterPlan // the first cluster's
+	block    string      // diffBlock of the plan
+}
+
+// groupPlans groups the clusters of p whose plans print the same, in the
+// order of their first cluster.
+func groupPlans(p Plan, waves bool) []*planGroup {
+	var groups []*planGroup
+	byKey := map[string]*planGroup{}
 	for _, c := range p.Clusters {
-		s := c.Summary()
+		block := diffBlock(c, waves, true)
 		errText := ""
 		if c.Err != nil {
 			errText = c.Err.Error()
 		}
-		pr.printf("| %s | %d | %d | %d | %d | %s |\n", escapeCell(c.Cluster), s.Create, s.Update, s.Delete, s.Adopt, escapeCell(errText))
-	}
-	for _, c := range p.Clusters {
-		if !slices.ContainsFunc(c.Changes, shown) {
+		key := fmt.Sprintf("%s\x00%t\x00%d\x00%s", errText, c.Leaves, c.Remaining, block)
+		if g, ok := byKey[key]; ok {
+			g.clusters = append(g.clusters, c.Cluster)
 			continue
 		}
-		body := diffBlock(c)
-		fence := strings.Repeat("`", max(3, longestRun(body, '`')+1))
-		pr.printf("\n<details><summary>%s: %s</summary>\n\n", escapeHTML(c.Cluster), summaryLine(c.Summary()))
-		pr.printf("%sdiff\n%s%s\n\n</details>\n", fence, body, fence)
+		g := &planGroup{clusters: []string{c.Cluster}, plan: c, block: block}
+		byKey[key] = g
+		groups = append(groups, g)
 	}
-	return pr.err
+	return groups
+}
+
+// markdown is the comment of p in at most limit characters (bytes, which
+// is stricter).
+func markdown(p Plan, limit int) string {
+	waves := p.hasWaves()
+	groups := groupPlans(p, waves)
+
+	var left []string // what the comment leaves out
+
+	// The table, cut to its share of the limit.
+	var head strings.Builder
+	head.WriteString("| clusters | create | update | delete | adopt | keep | orphan | note |\n")
+	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	rows := len(groups)
+	for i, g := range groups {
+		row := tableRow(g)
+		if head.Len()+len(row) > limit/tableShare && i < len(groups)-1 {
+			rows = i
+			break
+		}
+		head.WriteString(row)
+	}
+	if rows < len(groups) {
+		var s Summary
+		n := 0
+		for _, g := range groups[rows:] {
+			gs := g.plan.Summary()
+			k := len(g.clusters)
+			n += k
+			s.Create += gs.Create * k
+			s.Update += gs.Update * k
+			s.Delete += gs.Delete * k
+			s.Adopt += gs.Adopt * k
+			s.Keep += gs.Keep * k
+			s.Orphan += gs.Orphan * k
+		}
+		fmt.Fprintf(&head, "| … %d more clusters in %d groups (totals) | %d | %d | %d | %d | %d | %d | not shown |\n",
+			n, len(groups)-rows, s.Create, s.Update, s.Delete, s.Adopt, s.Keep, s.Orphan)
+		left = append(left, fmt.Sprintf("the table rows of %d groups", len(groups)-rows))
+	}
+
+	// The sections: in full where they fit, else without their fields,
+	// else not at all. A section is only written in full if the ones after
+	// it still fit without their fields.
+	var sectioned []*planGroup
+	for _, g := range groups {
+		if g.plan.Leaves || slices.ContainsFunc(g.plan.Changes, shown) {
+			sectioned = append(sectioned, g)
+		}
+	}
+	full := make([]string, len(sectioned))
+	brief := make([]string, len(sectioned))
+	total := head.Len()
+	for i, g := range sectioned {
+		full[i] = section(g, g.block)
+		brief[i] = full[i]
+		if !g.plan.Leaves {
+			brief[i] = section(g, briefBlock(g.plan, waves))
+		}
+		total += len(full[i])
+	}
+	if total <= limit {
+		return head.String() + strings.Join(full, "")
+	}
+	// Room for the notice at the end.
+	budget := limit - head.Len() - 1000
+	suffix := make([]int, len(sectioned)+1)
+	for i := len(sectioned) - 1; i >= 0; i-- {
+		suffix[i] = suffix[i+1] + len(brief[i])
+	}
+	var body strings.Builder
+	shortened, omitted := 0, 0
+	for i := range sectioned {
+		room := budget - body.Len()
+		switch {
+		case len(full[i])+suffix[i+1] <= room:
+			body.WriteString(full[i])
+		case len(brief[i]) <= room:
+			body.WriteString(brief[i])
+			if brief[i] != full[i] {
+				shortened++
+			}
+		default:
+			omitted = len(sectioned) - i
+		}
+		if omitted > 0 {
+			break
+		}
+	}
+	if shortened > 0 {
+		left = append(left, fmt.Sprintf("the field changes of %d groups", shortened))
+	}
+	if omitted > 0 {
+		n := 0
+		for _, g := range sectioned[len(sectioned)-omitted:] {
+			n += len(g.clusters)
+		}
+		left = append(left, fmt.Sprintf("the last %d sections (%d clusters)", omitted, n))
+	}
+	notice := fmt.Sprintf("\n> **This plan is shortened** to fit a comment of %d characters: %s are left out. %s\n",
+		limit, strings.Join(left, ", "), fullPlanNotice)
+	return head.String() + body.String() + notice
+}
+
+// tableRow is the summary row of a group.
+func tableRow(g *planGroup) string {
+	s := g.plan.Summary()
+	note := ""
+	switch {
+	case g.plan.Err != nil:
+		note = "error: " + g.plan.Err.Error()
+	case g.plan.Leaves:
+		note = fmt.Sprintf("leaves management (%d objects stay)", g.plan.Remaining)
+	}
+	return fmt.Sprintf("| %s | %d | %d | %d | %d | %d | %d | %s |\n", escapeCell(groupName(g, namesInRow)),
+		s.Create, s.Update, s.Delete, s.Adopt, s.Keep, s.Orphan, escapeCell(note))
+}
+
+// groupName names a group's clusters: all of up to n names, else the
+// first n and how many there are ("a, b, c, … (102 clusters)").
+func groupName(g *planGroup, n int) string {
+	k := len(g.clusters)
+	switch {
+	case k == 1:
+		return g.clusters[0]
+	case k <= n:
+		return fmt.Sprintf("%s (%d clusters)", strings.Join(g.clusters, ", "), k)
+	}
+	return fmt.Sprintf("%s, … (%d clusters)", strings.Join(g.clusters[:n], ", "), k)
+}
+
+// section is the markdown of one group: a line for a cluster that leaves
+// management, else a <details> with its diff block.
+func section(g *planGroup, block string) string {
+	var b strings.Builder
+	if g.plan.Leaves {
+		fmt.Fprintf(&b, "\n**%s** %s.\n", escapeCell(groupName(g, namesInRow)), escapeCell(leavesLine(g.plan)))
+		if len(g.clusters) > 1 {
+			fmt.Fprintf(&b, "\nClusters: %s\n", escapeCell(nameList(g.clusters)))
+		}
+		return b.String()
+	}
+	fence := strings.Repeat("`", max(3, longestRun(block, '`')+1))
+	fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n", escapeHTML(groupName(g, namesInRow)), summaryLine(g.plan.Summary()))
+	if len(g.clusters) > 1 {
+		fmt.Fprintf(&b, "Clusters: %s\n\n", escapeCell(nameList(g.clusters)))
+	}
+	fmt.Fprintf(&b, "%sdiff\n%s%s\n\n</details>\n", fence, block, fence)
+	return b.String()
+}
+
+// nameList lists names, cut after maxNamesLen characters.
+func nameList(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if b.Len()+len(n) > maxNamesLen {
+			fmt.Fprintf(&b, ", … and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// briefBlock is a diff block of the object lines only, at most
+// maxBriefLines of them.
+func briefBlock(c ClusterPlan, waves bool) string {
+	block := diffBlock(c, waves, false)
+	lines := strings.SplitAfter(block, "\n")
+	if len(lines) > maxBriefLines+1 {
+		block = strings.Join(lines[:maxBriefLines], "") + fmt.Sprintf("… %d more objects\n", len(lines)-1-maxBriefLines)
+	}
+	return block + "(field changes left out)\n"
 }
 
 // diffBlock is the body of one cluster's diff block. Each changed field
 // becomes a "-" line with the old value and a "+" line with the new one,
 // so that the block colours like a diff; an absent side has no line.
-// Adopted and kept objects end their line as in text ("— adopt").
-func diffBlock(c ClusterPlan) string {
+// Adopted, kept and orphaned objects end their line as in text ("— adopt").
+// Without fields only the object lines are written.
+func diffBlock(c ClusterPlan, waves, fields bool) string {
 	var b strings.Builder
 	for _, ch := range c.Changes {
 		if !shown(ch) {
 			continue
 		}
-		fmt.Fprintf(&b, "%s %s%s%s\n", symbols[ch.Action], clean(ch.Key.String()), origin(ch), note(ch))
+		fmt.Fprintf(&b, "%s %s%s%s\n", symbols[ch.Action], clean(ch.Key.String()), origin(ch, waves), note(ch))
+		if !fields {
+			continue
+		}
 		for _, fc := range ch.Fields {
 			path := clean(fc.Path)
 			if fc.Sensitive {

@@ -87,9 +87,16 @@ func fleetPlan(t *testing.T) Plan {
 	dev.Changes = append(dev.Changes, adopt)
 	kept := Change{Key: object.Key{Kind: "Namespace", Name: "old-shop"}, Action: Keep, Placement: "shop", Reason: "kept: 3 unmanaged objects inside"}
 	dev.Changes = append(dev.Changes, kept)
+	// A ConfigMap whose Placement says prune: false, applied in wave 1.
+	orphan := Change{Key: object.Key{Kind: "ConfigMap", Namespace: "shop", Name: "feature-flags"}, Action: Orphan, Placement: "flags", Wave: 1}
+	dev.Changes = append(dev.Changes, orphan)
+	prod2 := prod
+	prod2.Cluster = "aws-eu-prod-2"
 	return Plan{Clusters: []ClusterPlan{
 		prod,
+		prod2,
 		dev,
+		{Cluster: "old-lab", Leaves: true, Remaining: 12},
 		{Cluster: "on-prem", Err: errors.New("render apps/web/deploy.yaml: unknown variable ${var.replicas} | see @ops")},
 		casePlan(t, "quiet", "no-changes"),
 		{Cluster: "retired", Changes: []Change{kept}},

@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -41,6 +43,9 @@ type Change struct {
 	File string
 	// Placement is the Placement that placed the object, if known.
 	Placement string
+	// Wave is the object's apply wave (annotation mcp.dev/wave, default 0):
+	// the desired object's, or for a deletion the live or earlier one.
+	Wave int
 	// Reason says why the action is what it is, where a plan must say so:
 	// "kept: 2 unmanaged objects inside" for Keep. Empty for most changes.
 	Reason string
@@ -56,6 +61,12 @@ type ClusterPlan struct {
 	Cluster string
 	Changes []Change
 	Err     error
+	// Leaves is set when the cluster's Cluster document is gone: mcp stops
+	// reconciling the cluster and deletes nothing on it. Changes is then
+	// empty, and Remaining counts the objects mcp managed there, which stay
+	// as they are, no longer reconciled.
+	Leaves    bool
+	Remaining int
 }
 
 // Summary counts the changes of one cluster by action.
@@ -65,6 +76,7 @@ type Summary struct {
 	Delete    int `json:"delete"`
 	Adopt     int `json:"adopt"`
 	Keep      int `json:"keep"`
+	Orphan    int `json:"orphan"`
 	Unchanged int `json:"unchanged"`
 }
 
@@ -83,6 +95,8 @@ func (c ClusterPlan) Summary() Summary {
 			s.Adopt++
 		case Keep:
 			s.Keep++
+		case Orphan:
+			s.Orphan++
 		default:
 			s.Unchanged++
 		}
@@ -101,9 +115,10 @@ func (c ClusterPlan) Count(a Action) int {
 	return n
 }
 
-// HasChanges reports whether applying c would change anything.
+// HasChanges reports whether applying c would change anything, or the
+// cluster leaves mcp's management.
 func (c ClusterPlan) HasChanges() bool {
-	return slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Action.IsChange() })
+	return c.Leaves || slices.ContainsFunc(c.Changes, func(ch Change) bool { return ch.Action.IsChange() })
 }
 
 // shown reports whether a plan lists ch without ShowUnchanged: every
@@ -189,10 +204,15 @@ func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change 
 			ch.Action = Update
 		}
 	}
-	for _, u := range []*unstructured.Unstructured{ch.After, ch.Before} {
+	for _, u := range []*unstructured.Unstructured{after, before} {
 		if u != nil && ch.Placement == "" {
 			ch.Placement = u.GetAnnotations()[object.PlacementAnnotation]
 		}
+	}
+	// The wave an object is applied in is the desired one; a deletion
+	// keeps the wave it had.
+	if u := cmp.Or(after, before); u != nil {
+		ch.Wave, _ = strconv.Atoi(u.GetAnnotations()[object.WaveAnnotation])
 	}
 	redactSecret(ch.Before)
 	redactSecret(ch.After)

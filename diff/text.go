@@ -29,11 +29,12 @@ const (
 )
 
 // symbols are the plan markers of each action, shared by text and markdown.
-var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Adopt: ">", Keep: "!", Unchanged: "="}
+// An orphan is "<", the reverse of an adoption: mcp lets go of the object.
+var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Adopt: ">", Keep: "!", Orphan: "<", Unchanged: "="}
 
 // words name the actions whose symbol nobody knows by heart; a plan line
 // of such a change ends in its Reason or, without one, in this word.
-var words = map[Action]string{Adopt: "adopt", Keep: "kept"}
+var words = map[Action]string{Adopt: "adopt", Keep: "kept", Orphan: "orphan: stays on the cluster, no longer managed (prune: false)"}
 
 // WriteText writes p as a human-readable plan: per cluster one line per
 // object change, under each update or adoption one line per changed field,
@@ -47,7 +48,8 @@ func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 		}
 		return code + s + ansiReset
 	}
-	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Adopt: ansiCyan, Keep: ansiMagenta, Unchanged: ansiDim}
+	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Adopt: ansiCyan, Keep: ansiMagenta, Orphan: ansiMagenta, Unchanged: ansiDim}
+	waves := p.hasWaves()
 
 	if len(p.Clusters) == 0 {
 		pr.printf("no clusters\n")
@@ -62,12 +64,16 @@ func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 				pr.printf("  %s\n", paint(ansiRed, "error: "+clean(line)))
 			}
 		}
+		if c.Leaves {
+			pr.printf("  %s\n", paint(ansiMagenta, leavesLine(c)))
+			continue
+		}
 		for _, ch := range c.Changes {
 			if !shown(ch) && !opts.ShowUnchanged {
 				continue
 			}
 			line := symbols[ch.Action] + " " + clean(ch.Key.String())
-			pr.printf("  %s%s%s\n", paint(colors[ch.Action], line), paint(ansiDim, origin(ch)), paint(colors[ch.Action], note(ch)))
+			pr.printf("  %s%s%s\n", paint(colors[ch.Action], line), paint(ansiDim, origin(ch, waves)), paint(colors[ch.Action], note(ch)))
 			for _, fc := range ch.Fields {
 				pr.printf("      %s\n", fieldLine(fc))
 			}
@@ -113,24 +119,53 @@ func note(ch Change) string {
 	return ""
 }
 
-// origin is " (file)" when the file of a change is known.
-func origin(ch Change) string {
-	if ch.File == "" {
+// origin is " (file)" when the file of a change is known, with the
+// change's wave added (" (file, wave 2)", " (wave 0)") when waves is set.
+func origin(ch Change, waves bool) string {
+	var parts []string
+	if ch.File != "" {
+		parts = append(parts, clean(ch.File))
+	}
+	if waves {
+		parts = append(parts, fmt.Sprintf("wave %d", ch.Wave))
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	return " (" + clean(ch.File) + ")"
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// hasWaves reports whether any shown change of p has a wave other than 0;
+// only then do plans print waves, since most fleets use none.
+func (p Plan) hasWaves() bool {
+	for _, c := range p.Clusters {
+		for _, ch := range c.Changes {
+			if ch.Wave != 0 && shown(ch) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leavesLine says what happens to a cluster whose Cluster document is gone.
+func leavesLine(c ClusterPlan) string {
+	return fmt.Sprintf("leaves management: its %d objects stay on the cluster, no longer reconciled", c.Remaining)
 }
 
 // summaryLine counts a cluster's changes: "1 to create, 2 to update, 0 to
-// delete", then ", 1 to adopt" and ", 1 kept" where there are any; "no
-// changes" instead of the first three when nothing is written.
+// delete", then ", 1 to adopt", ", 1 to orphan" and ", 1 kept" where there
+// are any; "no changes" instead of the first three when nothing changes.
 func summaryLine(s Summary) string {
 	line := fmt.Sprintf("%d to create, %d to update, %d to delete", s.Create, s.Update, s.Delete)
-	if s.Create+s.Update+s.Delete+s.Adopt == 0 {
+	if s.Create+s.Update+s.Delete+s.Adopt+s.Orphan == 0 {
 		line = "no changes"
 	}
 	if s.Adopt > 0 {
 		line += fmt.Sprintf(", %d to adopt", s.Adopt)
+	}
+	if s.Orphan > 0 {
+		line += fmt.Sprintf(", %d to orphan", s.Orphan)
 	}
 	if s.Keep > 0 {
 		line += fmt.Sprintf(", %d kept", s.Keep)
