@@ -79,7 +79,13 @@ func (a *Applier) decideInventoryOnly(it *item) {
 	switch {
 	case it.live == nil:
 		it.gone, it.action = true, diff.Unchanged
-	case it.orphan || !a.opts.Prune:
+	case it.orphan:
+		// Its placement does not prune: it stays as it is, and leaves
+		// the inventory. The plan says so, instead of a delete.
+		it.setChange(it.live, nil)
+		it.change.Fields = nil
+		it.change.Action, it.action = diff.Orphan, diff.Orphan
+	case !a.opts.Prune:
 		it.action = diff.Unchanged
 	default:
 		it.setChange(it.live, nil)
@@ -94,6 +100,7 @@ func (it *item) setChange(before, after *unstructured.Unstructured) {
 	if ch.Placement == "" {
 		ch.Placement = it.placement
 	}
+	ch.Wave = waveOf(it)
 	it.change, it.action = ch, ch.Action
 }
 
@@ -106,7 +113,7 @@ func (it *item) setUnchanged() {
 	if placement == "" {
 		placement = it.placement
 	}
-	it.change = diff.Change{Key: it.key, Action: diff.Unchanged, File: it.src.Source, Placement: placement}
+	it.change = diff.Change{Key: it.key, Action: diff.Unchanged, File: it.src.Source, Placement: placement, Wave: waveOf(it)}
 	it.action = diff.Unchanged
 }
 

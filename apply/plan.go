@@ -98,7 +98,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 			p.Errors = append(p.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
 			continue
 		}
-		if it.src.Obj == nil && it.action != diff.Delete && it.action != diff.Keep {
+		if it.src.Obj == nil && it.action != diff.Delete && it.action != diff.Keep && it.action != diff.Orphan {
 			continue
 		}
 		p.Changes.Changes = append(p.Changes.Changes, it.change)

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -113,6 +114,13 @@ func TestNoPrune(t *testing.T) {
 	p, err := a.Plan(ctx, objects(t, namespace("noprune")+configMaps("noprune", 2)), []string{"test"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The plan shows what happens: the object is orphaned, not deleted.
+	if got, want := changes(p), []string{"orphan ConfigMap noprune/cm-002"}; !slices.Equal(got, want) {
+		t.Fatalf("placement without prune: changes %q, want %q", got, want)
+	}
+	if s := p.Changes.Summary(); s.Delete != 0 || s.Orphan != 1 {
+		t.Fatalf("placement without prune: summary %+v, want 0 deletes, 1 orphan", s)
 	}
 	if r := a.Apply(ctx, p); r.Deleted != 0 || r.Managed != 3 {
 		t.Fatalf("placement without prune: deleted %d, managed %d; want 0, 3 (orphaned)", r.Deleted, r.Managed)

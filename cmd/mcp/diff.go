@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/object"
+	"mcp.dev/mcp/reconciler"
 	"mcp.dev/mcp/render"
 )
 
@@ -37,14 +39,27 @@ or deleted (-), with the changed fields of each update. Objects that exist
 but that mcp never applied (no managed-by label, not in its inventory) are
 adopted (> ... — adopt), with the fields applying changes. A Namespace that
 prune would delete but that still holds objects mcp does not manage is kept
-(! ... — kept: N unmanaged objects inside). Secret values are never shown.
+(! ... — kept: N unmanaged objects inside). An object no longer desired
+whose Placement says prune: false is orphaned (< ... — orphan): it stays on
+the cluster as it is and mcp stops managing it. A cluster whose Cluster
+document is gone leaves management: mcp deletes nothing there and stops
+reconciling it. When any object has a wave (mcp.dev/wave), each change
+shows its wave. Secret values are never shown.
 
 Without --against it compares the desired state with what each cluster
 holds: the server answers a dry-run of every object that may have changed,
 so defaults the server fills in never show as changes. Nothing is written.
 
 With --against REF it needs no cluster access: it renders the desired state
-at git REF and at the source and shows what a pull request changes.`,
+at git REF and at the source and shows what a pull request changes.
+
+--output markdown is a pull-request comment: a summary table, then one
+section per group of clusters with the same plan. It stays under 60,000
+characters however large the fleet: what does not fit is left out, and the
+comment says so. --output json is always the full plan; CI jobs save it.
+
+With --exit-code the exit code is 2 when anything changes: an object to
+create, update, delete, adopt or orphan, or a cluster that leaves.`,
 		Example: `  # what mcp apply would change on every cluster
   mcp diff --dir . --credentials-dir /etc/mcp/clusters
 
@@ -61,7 +76,7 @@ at git REF and at the source and shows what a pull request changes.`,
 			}
 			var plan diff.Plan
 			if against != "" {
-				plan, err = planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
+				plan, err = planAgainst(cmd.Context(), &src, &clusters, against)
 			} else {
 				plan, err = planLive(cmd.Context(), &src, &clusters)
 			}
@@ -87,7 +102,7 @@ at git REF and at the source and shows what a pull request changes.`,
 	clusters.addConnectFlags(cmd.Flags())
 	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
-	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes (also orphans and clusters that leave)")
 	return cmd
 }
 
@@ -109,7 +124,7 @@ func planWriter(format string, color bool) (func(io.Writer, diff.Plan) error, er
 
 // planAgainst renders the source and git ref against and diffs each
 // cluster of the source: ref is the before, the source the after.
-func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string, stderr io.Writer) (diff.Plan, error) {
+func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string) (diff.Plan, error) {
 	after, err := renderFleet(ctx, src, clusters)
 	if err != nil {
 		return diff.Plan{}, err
@@ -129,22 +144,26 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	var plan diff.Plan
 	for _, a := range after.Clusters {
 		b, _ := before.Cluster(a.Cluster.Name)
-		plan.Clusters = append(plan.Clusters, clusterPlan(a, b, against))
+		plan.Clusters = append(plan.Clusters, clusterPlan(a, b, against, after))
 	}
 	for _, b := range before.Clusters {
 		_, kept := after.Cluster(b.Cluster.Name)
 		limited := len(clusters.clusters) > 0 && !slices.Contains(clusters.clusters, b.Cluster.Name)
 		if !kept && !limited {
-			// mcp stops managing a cluster removed from the repo; it
-			// deletes nothing there, so there is no plan to show.
-			fmt.Fprintf(stderr, "note: cluster %s is removed at the source: mcp stops managing it and deletes nothing on it\n", b.Cluster.Name)
+			// mcp stops managing a cluster removed from the repo and
+			// deletes nothing on it; the plan says so.
+			plan.Clusters = append(plan.Clusters, diff.ClusterPlan{Cluster: b.Cluster.Name, Leaves: true, Remaining: len(b.Objects)})
 		}
 	}
+	slices.SortFunc(plan.Clusters, func(x, y diff.ClusterPlan) int { return strings.Compare(x.Cluster, y.Cluster) })
 	return plan, nil
 }
 
-// clusterPlan diffs one cluster; before is nil for a cluster the change adds.
-func clusterPlan(after render.ClusterState, before *render.ClusterState, against string) diff.ClusterPlan {
+// clusterPlan diffs one cluster; before is nil for a cluster the change
+// adds. fleet is the source's fleet, which decides what is pruned: the
+// objects of a Placement with prune: false that still selects the cluster
+// are orphaned, every other object no longer desired is deleted.
+func clusterPlan(after render.ClusterState, before *render.ClusterState, against string, fleet *render.Fleet) diff.ClusterPlan {
 	name := after.Cluster.Name
 	switch {
 	case after.Err != nil:
@@ -166,12 +185,36 @@ func clusterPlan(after render.ClusterState, before *render.ClusterState, against
 	for _, o := range after.Objects {
 		where[o.Key()] = o
 	}
+	noPrune := reconciler.NoPrune(fleet, name)
 	for i := range p.Changes {
-		if o, ok := where[p.Changes[i].Key]; ok {
-			p.Changes[i].File, p.Changes[i].Placement = o.File, o.Placement
+		ch := &p.Changes[i]
+		if o, ok := where[ch.Key]; ok {
+			ch.File, ch.Placement, ch.Wave = o.File, o.Placement, o.Wave
+		}
+		if ch.Action == diff.Delete {
+			ch.Action, ch.Reason = deletion(ch.Placement, noPrune, fleet, name)
 		}
 	}
 	return p
+}
+
+// deletion is what becomes of an object of placement that cluster no
+// longer desires, and why, as apply decides it: orphaned when a placement
+// that selects the cluster says prune: false, else deleted.
+func deletion(placement string, noPrune []string, fleet *render.Fleet, cluster string) (diff.Action, string) {
+	if slices.Contains(noPrune, placement) {
+		return diff.Orphan, ""
+	}
+	i := slices.IndexFunc(fleet.Placements, func(p render.Placement) bool { return p.Name == placement })
+	switch {
+	case placement == "":
+		return diff.Delete, ""
+	case i < 0:
+		return diff.Delete, fmt.Sprintf("placement %s is removed", placement)
+	case !slices.Contains(fleet.Placements[i].Selected, cluster):
+		return diff.Delete, fmt.Sprintf("placement %s no longer selects this cluster", placement)
+	}
+	return diff.Delete, ""
 }
 
 func objs(os []render.Object) []*unstructured.Unstructured {

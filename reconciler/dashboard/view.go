@@ -204,7 +204,7 @@ func planOf(d reconciler.ClusterDetail) *planView {
 	if p.Err != nil {
 		v.Err = p.Err.Error()
 	}
-	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−", diff.Adopt: ">", diff.Keep: "!"}
+	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−", diff.Adopt: ">", diff.Keep: "!", diff.Orphan: "<"}
 	for _, ch := range p.Changes {
 		if ch.Action == diff.Unchanged {
 			continue
