@@ -18,7 +18,7 @@ const (
 	namesInRow     = 3    // cluster names in a table row of a group
 	maxNamesLen    = 4000 // characters of a section's list of cluster names
 	maxBriefLines  = 100  // object lines of a section without its fields
-	fullPlanNotice = "The full plan is the JSON output of `mcp diff --output json` (the CI examples save it as the artifact `mcp-plan.json`)."
+	fullPlanNotice = "The full plan is the JSON output of `mcp diff --output json`, which the CI examples save as a job artifact (`plan.json`)."
 )
 
 // WriteMarkdown writes p as a pull-request comment of at most

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,16 +35,18 @@ type githubWorkflow struct {
 	Concurrency map[string]any    `yaml:"concurrency"`
 	Env         map[string]string `yaml:"env"`
 	Jobs        map[string]struct {
-		RunsOn string `yaml:"runs-on"`
-		Steps  []struct {
-			Name string            `yaml:"name"`
-			If   string            `yaml:"if"`
-			Uses string            `yaml:"uses"`
-			With map[string]any    `yaml:"with"`
-			Run  string            `yaml:"run"`
-			Env  map[string]string `yaml:"env"`
-		} `yaml:"steps"`
+		RunsOn string       `yaml:"runs-on"`
+		Steps  []githubStep `yaml:"steps"`
 	} `yaml:"jobs"`
+}
+
+type githubStep struct {
+	Name string            `yaml:"name"`
+	If   string            `yaml:"if"`
+	Uses string            `yaml:"uses"`
+	With map[string]any    `yaml:"with"`
+	Run  string            `yaml:"run"`
+	Env  map[string]string `yaml:"env"`
 }
 
 type gitlabJob struct {
@@ -135,15 +139,37 @@ func runCI(t *testing.T, cmds [][]string, dirArg, repo string) {
 				t.Errorf("mcp validate printed %q", out)
 			}
 		case "diff":
-			for _, want := range []string{"| aws-eu-prod | 0 | 1 | 0 |", "+     spec.replicas: 4", "<details>"} {
+			if slices.Contains(args, "json") {
+				checkJSONPlan(t, out)
+				continue
+			}
+			for _, want := range []string{"| aws-eu-prod, gcp-us-prod \\(2 clusters\\) | 0 | 1 | 0 |", "+     spec.replicas: 4", "<details>"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("the plan comment lacks %q:\n%s", want, out)
 				}
 			}
 		}
 	}
-	if strings.Join(ran, ",") != "validate,diff" {
-		t.Errorf("ran %v, want validate then diff", ran)
+	if strings.Join(ran, ",") != "validate,diff,diff" {
+		t.Errorf("ran %v, want validate, then diff as markdown and as JSON", ran)
+	}
+}
+
+// checkJSONPlan checks that out is the whole plan of the pull request in
+// JSON, which the examples keep as an artifact.
+func checkJSONPlan(t *testing.T, out string) {
+	t.Helper()
+	var plan struct {
+		Clusters []struct {
+			Name    string
+			Summary map[string]int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("the JSON plan does not parse: %v\n%s", err, out)
+	}
+	if len(plan.Clusters) != 3 || plan.Clusters[0].Name != "aws-eu-prod" || plan.Clusters[0].Summary["update"] != 1 {
+		t.Errorf("JSON plan: %+v", plan)
 	}
 }
 
@@ -202,8 +228,14 @@ func TestCIGitHubWorkflow(t *testing.T) {
 	if !commented {
 		t.Error("no step posts the plan as a comment")
 	}
-	if ranMCP != 2 {
-		t.Errorf("%d docker runs of mcp, want validate and diff", ranMCP)
+	if ranMCP != 3 {
+		t.Errorf("%d docker runs of mcp, want validate and diff as markdown and as JSON", ranMCP)
+	}
+	uploaded := slices.ContainsFunc(job.Steps, func(s githubStep) bool {
+		return strings.HasPrefix(s.Uses, "actions/upload-artifact@") && s.With["path"] == "plan.json"
+	})
+	if !uploaded {
+		t.Error("no step saves plan.json, the full plan, as an artifact")
 	}
 	runCI(t, mcpCommands(script.String(), map[string]string{"$BASE_REF": "main"}), "/repo", prRepo(t))
 }
@@ -245,8 +277,11 @@ func TestCIGitLabJob(t *testing.T) {
 		t.Errorf("before_script must fetch the target branch, then set the remote URL without the job token:\n%s", strings.Join(job.BeforeScript, "\n"))
 	}
 	lines := mcpLines(job.Script)
-	if len(lines) != 2 {
-		t.Fatalf("%d script lines run mcp, want validate and diff:\n%s", len(lines), strings.Join(job.Script, "\n"))
+	if len(lines) != 3 {
+		t.Fatalf("%d script lines run mcp, want validate and diff as markdown and as JSON:\n%s", len(lines), strings.Join(job.Script, "\n"))
+	}
+	if paths, _ := job.Artifacts["paths"].([]any); !slices.Contains(paths, any("plan.json")) {
+		t.Errorf("artifacts %v: want plan.json, the full plan, kept", job.Artifacts)
 	}
 	for _, line := range lines {
 		if !strings.HasPrefix(line, offlinePrefix) {
@@ -307,4 +342,9 @@ func TestCIGitLabJobOffline(t *testing.T) {
 	if !strings.Contains(string(plan), "+     spec.replicas: 4") {
 		t.Errorf("plan.md lacks the change:\n%s", plan)
 	}
+	full, err := os.ReadFile(filepath.Join(repo, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJSONPlan(t, string(full))
 }
