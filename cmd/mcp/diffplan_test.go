@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +147,64 @@ func TestDiffAgainstRemovals(t *testing.T) {
 	_, out = runStdout(t, append(base, "--output", "markdown")...)
 	if !strings.Contains(out, "< ConfigMap monitoring/backup-script") || !strings.Contains(out, "| 0 | 2 |") {
 		t.Errorf("markdown plan lacks the orphans:\n%s", out)
+	}
+}
+
+// TestDiffAgainstMarkdown204 runs mcp diff --against --output markdown on
+// a generated repo of 204 clusters and a four-change pull request: one
+// short comment, the clusters grouped by plan.
+func TestDiffAgainstMarkdown204(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path, data string) {
+		t.Helper()
+		path = filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var clusters strings.Builder
+	for i := range 204 {
+		region := "eu"
+		if i%2 == 1 {
+			region = "us"
+		}
+		fmt.Fprintf(&clusters, "---\napiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: aws-%s-%d, labels: {region: %s}}\n", region, i/2+1, region)
+	}
+	write("clusters.yaml", clusters.String())
+	write("placements.yaml", "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: web}\nspec: {path: web, clusterSelector: {}, namespace: web}\n")
+	write("web/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, annotations: {mcp.dev/wave: \"1\"}}\nspec: {replicas: 2, template: {spec: {containers: [{name: web, image: \"nginx:1.25\"}]}}}\n")
+	write("web/old.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: old}\nspec: {ports: [{port: 80}]}\n")
+	commit := gitCommitter(t, dir)
+	commit("204 clusters")
+	write("web/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, annotations: {mcp.dev/wave: \"1\"}}\nspec:\n  replicas: ${var.replicas}\n  template: {spec: {containers: [{name: web, image: \"nginx:1.27-${cluster.labels.region}\"}]}}\n")
+	write("web/flags.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags}\ndata:\n  region: ${cluster.labels.region}\n")
+	if err := os.Remove(filepath.Join(dir, "web", "old.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	write("placements.yaml", "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: web}\nspec: {path: web, clusterSelector: {}, namespace: web, vars: {replicas: \"3\"}}\n")
+	commit("a four-change pull request")
+
+	code, out := runStdout(t, "diff", "--dir", dir, "--credentials-dir", t.TempDir(), "--against", "HEAD~1", "--output", "markdown", "--exit-code")
+	if code != exitChanges {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitChanges, out)
+	}
+	if len(out) > 60000 {
+		t.Errorf("comment of %d characters, want under 60,000", len(out))
+	}
+	for _, want := range []string{
+		"| aws-eu-1, aws-eu-10, aws-eu-100, … \\(102 clusters\\) | 1 | 1 | 1 |",
+		"| aws-us-1, aws-us-10, aws-us-100, … \\(102 clusters\\) | 1 | 1 | 1 |",
+		"~ apps/Deployment web/web (web/deploy.yaml, wave 1)",
+		"-     spec.replicas: 2\n+     spec.replicas: 3\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comment lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "<details>"); n != 2 {
+		t.Errorf("%d sections, want 2 (eu and us):\n%s", n, out)
 	}
 }
