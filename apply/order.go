@@ -9,26 +9,11 @@ import (
 )
 
 // class is the place of an object within its wave (SPEC section 1).
-type class int
+type class = object.Class
 
-const (
-	classNamespace class = iota
-	classCRD
-	classClusterScoped
-	classNamespaced
-)
+const classCRD = object.ClassCRD
 
-func classOf(k object.Key, namespaced bool) class {
-	switch {
-	case isNamespace(k):
-		return classNamespace
-	case k.Group == "apiextensions.k8s.io" && k.Kind == "CustomResourceDefinition":
-		return classCRD
-	case !namespaced:
-		return classClusterScoped
-	}
-	return classNamespaced
-}
+func classOf(k object.Key, namespaced bool) class { return object.ClassOf(k, namespaced) }
 
 // step is a set of objects that may be applied at the same time.
 type step struct {
@@ -51,20 +36,20 @@ func waveOf(it *item) int {
 	return 0
 }
 
-// applyOrder sorts items into steps in SPEC order: by wave, then
-// Namespaces, CRDs, other cluster-scoped objects, namespaced objects.
-// Within a step the items are sorted by key; a step is applied
+// applyOrder sorts items into steps in SPEC order (object.CompareApply):
+// by wave, then Namespaces, CRDs, other cluster-scoped objects, namespaced
+// objects. Within a step the items are sorted by key; a step is applied
 // concurrently, steps one after another.
 func applyOrder(items []*item) []step {
 	sorted := slices.Clone(items)
 	slices.SortStableFunc(sorted, func(a, b *item) int {
-		return cmp.Or(
-			cmp.Compare(waveOf(a), waveOf(b)),
-			cmp.Compare(classOf(a.key, a.namespaced), classOf(b.key, b.namespaced)),
-			object.Compare(a.key, b.key),
-		)
+		return object.CompareApply(placed(a), placed(b))
 	})
 	return group(sorted)
+}
+
+func placed(it *item) object.Placed {
+	return object.Placed{Key: it.key, Wave: waveOf(it), Namespaced: it.namespaced}
 }
 
 // deleteOrder is the reverse of applyOrder: the last wave first,

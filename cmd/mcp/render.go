@@ -19,8 +19,12 @@ func newRenderCmd() *cobra.Command {
 		Use:   "render --cluster NAME",
 		Short: "Print the rendered desired manifests of a cluster",
 		Long: `render prints the objects mcp would apply to one cluster as a YAML stream,
-"---" between documents, in a stable order, each headed by a comment naming
-the file and Placement it came from. It needs no cluster access.`,
+"---" between documents, each headed by a comment naming the file and
+Placement it came from. Objects come in the order mcp applies them: by wave
+(annotation mcp.dev/wave), then Namespaces, CustomResourceDefinitions, other
+cluster-scoped objects, namespaced objects, then by kind, namespace and
+name. When any object has a wave other than 0, each object's wave is
+printed too ("# wave: N"). It needs no cluster access.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(clusters.clusters) != 1 {
@@ -37,7 +41,7 @@ the file and Placement it came from. It needs no cluster access.`,
 			if c.Err != nil {
 				return c.Err
 			}
-			out, err := render.Marshal(c.Objects)
+			out, err := render.Marshal(render.ApplyOrder(c.Objects))
 			if err != nil {
 				return err
 			}

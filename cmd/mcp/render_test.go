@@ -50,3 +50,36 @@ func TestRenderCluster(t *testing.T) {
 		t.Error("render without --cluster succeeded")
 	}
 }
+
+// TestRenderApplyOrder: render prints objects in the order apply applies
+// them, each with its wave: wave -1 Namespaces first, the wave 1 ConfigMap
+// last, and within wave 0 cluster-scoped objects before namespaced ones.
+func TestRenderApplyOrder(t *testing.T) {
+	out, _, err := runCmd(t, "render", "--dir", "../../testdata/fleet", "--cluster", "aws-eu-prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var wave, kind string
+		for _, line := range strings.Split(doc, "\n") {
+			if w, ok := strings.CutPrefix(line, "# wave: "); ok {
+				wave = w
+			}
+			if k, ok := strings.CutPrefix(line, "kind: "); ok {
+				kind = k
+			}
+		}
+		if wave == "" {
+			t.Fatalf("a document without its wave:\n%s", doc)
+		}
+		order = append(order, wave+" "+kind)
+	}
+	want := []string{"-1 Namespace", "-1 Namespace", "0 ClusterRole", "0 ClusterRoleBinding", "0 ConfigMap"}
+	if len(order) < len(want) || strings.Join(order[:len(want)], ",") != strings.Join(want, ",") {
+		t.Errorf("order %q, want it to start %q", order, want)
+	}
+	if last := order[len(order)-1]; last != "1 ConfigMap" {
+		t.Errorf("last object %q, want the wave 1 ConfigMap", last)
+	}
+}
