@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,6 +37,14 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: waves, annotations: {mcp.dev/wave: "-5"}}
 `)
+	// The plan says in which wave each change is applied.
+	waves := map[string]int{}
+	for _, ch := range plan(t, a, desired).Changes.Changes {
+		waves[ch.Key.Name] = ch.Wave
+	}
+	if want := map[string]int{"waves": -5, "early": -1, "mid": 0, "late": 2}; !maps.Equal(waves, want) {
+		t.Errorf("waves of the plan %v, want %v", waves, want)
+	}
 	applyOK(t, a, desired)
 	rv := map[string]int{}
 	for _, n := range []string{"early", "mid", "late"} {
