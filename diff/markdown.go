@@ -22,7 +22,7 @@ const (
 )
 
 // WriteMarkdown writes p as a pull-request comment of at most
-// MarkdownLimit characters. Clusters whose plans are identical (same
+// MarkdownLimit bytes. Clusters whose plans are identical (same
 // changes, same fields, same error) form one group. It starts with a
 // summary table, one row per group, then per group with changes a
 // collapsible <details> naming its clusters and holding the field-level
@@ -68,8 +68,8 @@ func groupPlans(p Plan, waves bool) []*planGroup {
 	return groups
 }
 
-// markdown is the comment of p in at most limit characters (bytes, which
-// is stricter).
+// markdown is the comment of p in at most limit bytes (GitHub counts
+// characters, so bytes are the stricter bound).
 func markdown(p Plan, limit int) string {
 	waves := p.hasWaves()
 	groups := groupPlans(p, waves)
@@ -128,7 +128,7 @@ func markdown(p Plan, limit int) string {
 		}
 		total += len(full[i])
 	}
-	if total <= limit {
+	if total <= limit && len(left) == 0 {
 		return head.String() + strings.Join(full, "")
 	}
 	// Room for the notice at the end.
@@ -166,9 +166,18 @@ func markdown(p Plan, limit int) string {
 		}
 		left = append(left, fmt.Sprintf("the last %d sections (%d clusters)", omitted, n))
 	}
+	// The notice comes right after the table, where a reviewer reads first.
 	notice := fmt.Sprintf("\n> **This plan is shortened** to fit a comment of %d characters: %s are left out. %s\n",
-		limit, strings.Join(left, ", "), fullPlanNotice)
-	return head.String() + body.String() + notice
+		limit, joinAnd(left), fullPlanNotice)
+	return head.String() + notice + body.String()
+}
+
+// joinAnd joins items as "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // tableRow is the summary row of a group.

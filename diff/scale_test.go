@@ -98,9 +98,18 @@ func TestMarkdownLimit(t *testing.T) {
 	}{
 		"204 clusters, each its own plan": {plan: distinct(204, 4), want: []string{"the field changes of"}},
 		"2000 clusters":                   {plan: distinct(2000, 2), want: []string{"the table rows of", "more clusters in"}},
-		"one cluster, 3000 objects":       {plan: distinct(1, 3000), want: []string{"… 2900 more objects"}},
-		"204 identical, 500 objects each": {plan: func() Plan {
-			p := distinct(1, 500)
+		// Too many groups for the table, though their sections would fit.
+		"600 clusters, no fields": {plan: func() Plan {
+			var p Plan
+			for i := range 600 {
+				k := object.Key{Kind: "ConfigMap", Namespace: "apps", Name: fmt.Sprintf("only-on-%d", i)}
+				p.Clusters = append(p.Clusters, ClusterPlan{Cluster: fmt.Sprintf("c-%d", i), Changes: []Change{{Key: k, Action: Create}}})
+			}
+			return p
+		}(), want: []string{"the table rows of"}},
+		"one cluster, 3000 objects": {plan: distinct(1, 3000), want: []string{"… 2900 more objects"}},
+		"204 identical, 400 objects each": {plan: func() Plan {
+			p := distinct(1, 400)
 			for i := 1; i < 204; i++ {
 				c := p.Clusters[0]
 				c.Cluster = fmt.Sprintf("%s-%d", c.Cluster, i)
