@@ -148,6 +148,15 @@ func TestDiffAgainstRemovals(t *testing.T) {
 	if !strings.Contains(out, "< ConfigMap monitoring/backup-script") || !strings.Contains(out, "| 0 | 2 |") {
 		t.Errorf("markdown plan lacks the orphans:\n%s", out)
 	}
+
+	// 3. A Placement with prune: false stops selecting a cluster: apply
+	//    deletes its objects there, and the plan says so.
+	editFile(t, placements, "  clusters: [kind-dev]\n", "")
+	commit("monitoring leaves kind-dev")
+	_, out = runStdout(t, base...)
+	if want := "  - ConfigMap monitoring/grafana-dashboards (apps/monitoring/dashboards.yaml, wave 0) — placement monitoring no longer selects this cluster\n"; !strings.Contains(out, want) {
+		t.Errorf("text plan lacks %q:\n%s", want, out)
+	}
 }
 
 // TestDiffAgainstMarkdown204 runs mcp diff --against --output markdown on
