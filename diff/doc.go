@@ -18,11 +18,16 @@
 //	//       spec.replicas: 2 → 3
 //	//   0 to create, 1 to update, 0 to delete
 //
-// Two actions need a cluster to decide, and come from package apply:
-// Adopt (the object exists but mcp never applied it; printed ">" with
-// "— adopt") and Keep (prune spares it, for the Reason printed after it:
-// "! Namespace old — kept: 2 unmanaged objects inside").
+// Some actions are decided by the caller, which knows the cluster or the
+// fleet: Adopt (the object exists but mcp never applied it; printed ">"
+// with "— adopt"), Keep (prune spares it, for the Reason printed after it:
+// "! Namespace old — kept: 2 unmanaged objects inside") and Orphan (no
+// longer desired, but its Placement says prune: false; printed "<"). A
+// ClusterPlan that Leaves is a cluster whose Cluster document is gone.
+// Each Change carries its apply wave; plans print waves when any is not 0.
 //
-// WriteMarkdown writes the same plan as a pull-request comment, WriteJSON
-// in a stable schema for scripts.
+// WriteMarkdown writes the same plan as a pull-request comment that groups
+// the clusters with identical plans and stays under MarkdownLimit at any
+// fleet size; WriteJSON writes the whole plan in a stable schema for
+// scripts.
 package diff
