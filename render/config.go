@@ -77,7 +77,7 @@ func loadConfig(r *repo, dir string) (*config, error) {
 			errs = append(errs, &Error{File: f, Err: err})
 			continue
 		}
-		if !bytes.Contains(data, []byte(APIVersion)) {
+		if !mayHoldMCP(data) {
 			// No mcp document can be in it (its apiVersion would be
 			// spelled out), so the file is not parsed twice: the
 			// manifests of a placement are most of a repo's YAML, and
@@ -85,12 +85,16 @@ func loadConfig(r *repo, dir string) (*config, error) {
 			continue
 		}
 		got, err := decodeFile(f, data)
-		if err != nil && bytes.Contains(data, []byte(APIVersion)) {
+		if err != nil && bytes.Contains(data, []byte(mcpGroup)) {
 			unreadable[f] = err
 		}
 		for _, d := range got {
-			if d.obj["apiVersion"] == APIVersion {
+			apiVersion, _ := d.obj["apiVersion"].(string)
+			kind, _ := d.obj["kind"].(string)
+			if apiVersion == APIVersion {
 				docs = append(docs, d)
+			} else if msg := misspelledMCP(apiVersion, kind); msg != "" {
+				errs = append(errs, &Error{File: d.file, Line: fieldLine(d.node, "apiVersion"), Err: fmt.Errorf("%w: %s", ErrInvalid, msg)})
 			}
 		}
 	}
@@ -112,7 +116,7 @@ func loadConfig(r *repo, dir string) (*config, error) {
 		case "ClusterStatus":
 			// Written back by mcp run; may share the branch.
 		default:
-			errs = append(errs, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: kind %v of %s: only Cluster and Placement", ErrInvalid, d.obj["kind"], APIVersion)})
+			errs = append(errs, &Error{File: d.file, Line: fieldLine(d.node, "kind"), Err: fmt.Errorf("%w: %s", ErrInvalid, misspelledKind(d.obj["kind"]))})
 		}
 	}
 	for f, err := range unreadable {

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mcp.dev/mcp/internal/testenv"
+)
+
+// fleetYAML is a repo with clusters dev and prod and a placement web.
+const fleetYAML = `apiVersion: mcp.dev/v1alpha1
+kind: Cluster
+metadata: {name: dev, labels: {env: dev}}
+---
+apiVersion: mcp.dev/v1alpha1
+kind: Cluster
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: mcp.dev/v1alpha1
+kind: Placement
+metadata: {name: web}
+spec: {path: apps/web, clusterSelector: {}}
+`
+
+const webCM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n"
+
+// TestOfflineMessages runs the built binary on repos with the mistakes
+// people make and checks the exit code and the lines on stderr: every
+// problem named at its file and line, in mcp's own words.
+func TestOfflineMessages(t *testing.T) {
+	bin := testenv.BuildMCP(t)
+	tests := map[string]struct {
+		files map[string]string
+		args  []string // after the command's --dir
+		code  int
+		want  []string // each in some line of stderr
+	}{
+		"apiVersion typo on a placement": {
+			files: map[string]string{"fleet.yaml": fleetYAML + "---\napiVersion: mcp.dev/v1beta1\nkind: Placement\nmetadata: {name: db}\nspec: {path: apps/web, clusterSelector: {}}\n"},
+			args:  []string{"validate"}, code: 1,
+			want: []string{`error: fleet.yaml:14: invalid: apiVersion "mcp.dev/v1beta1" of a Placement`},
+		},
+		"apiVersion typo on a cluster": {
+			files: map[string]string{"clusters/staging.yaml": "apiVersion: mcp.dev/v1alpah1\nkind: Cluster\nmetadata: {name: staging}\n"},
+			args:  []string{"validate"}, code: 1,
+			want: []string{"error: clusters/staging.yaml:1:", "want mcp.dev/v1alpha1"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			repo := t.TempDir()
+			files := map[string]string{"fleet.yaml": fleetYAML, "apps/web/cm.yaml": webCM}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			for p, content := range files {
+				full := filepath.Join(repo, filepath.FromSlash(p))
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := append([]string{tc.args[0], "--dir", repo}, tc.args[1:]...)
+			code, stdout, stderr := runBin(t, bin, args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr has no %q:\n%s", w, stderr)
+				}
+			}
+			for _, leak := range []string{"json:", "Go struct", "<nil>", "accessor"} {
+				if strings.Contains(stderr, leak) {
+					t.Errorf("stderr leaks %q:\n%s", leak, stderr)
+				}
+			}
+		})
+	}
+}
+
+// runBin runs the built mcp binary with an empty environment.
+func runBin(t *testing.T, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"HOME=" + t.TempDir()}
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
