@@ -54,6 +54,13 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			continue
 		}
 		docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
+		for _, d := range docs[p.Name] {
+			for _, w := range foreignWarnings(d) {
+				if !slices.Contains(cfg.warnings, w) {
+					cfg.warnings = append(cfg.warnings, w)
+				}
+			}
+		}
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
 			p.err = &Error{Placement: p.Name, Err: loadErrs[p.Name]}
 		}

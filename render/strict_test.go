@@ -97,3 +97,134 @@ func TestNotMCPDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignGitOpsWarnings: objects, annotations and variables of Flux,
+// Argo CD and Fleet render, with a warning naming the file and line and
+// what mcp has instead.
+func TestForeignGitOpsWarnings(t *testing.T) {
+	tests := map[string]struct {
+		manifest string
+		want     []string // all in one warning
+	}{
+		"HelmRelease": {
+			manifest: "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n",
+			want:     []string{"apps/a.yaml:1", "HelmRelease podinfo", "no equivalent yet"},
+		},
+		"HelmRepository": {
+			manifest: "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: bitnami}\n",
+			want:     []string{"apps/a.yaml:1", "Flux source", "vendor"},
+		},
+		"OCIRepository": {
+			manifest: "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata: {name: x}\n",
+			want:     []string{"apps/a.yaml:1", "Flux source"},
+		},
+		"Flux Kustomization": {
+			manifest: "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\n",
+			want:     []string{"apps/a.yaml:1", "Flux Kustomization", "Placement"},
+		},
+		"ImagePolicy": {
+			manifest: "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata: {name: x}\n",
+			want:     []string{"apps/a.yaml:1", "image automation"},
+		},
+		"Argo CD Application": {
+			manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: guestbook}\n",
+			want:     []string{"apps/a.yaml:1", "Application guestbook", "Placement"},
+		},
+		"ApplicationSet": {
+			manifest: "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: x}\n",
+			want:     []string{"apps/a.yaml:1", "clusterSelector"},
+		},
+		"AppProject": {
+			manifest: "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: x}\n",
+			want:     []string{"apps/a.yaml:1", "AppProject"},
+		},
+		"Fleet GitRepo": {
+			manifest: "apiVersion: fleet.cattle.io/v1alpha1\nkind: GitRepo\nmetadata: {name: x}\n",
+			want:     []string{"apps/a.yaml:1", "Fleet"},
+		},
+		"Argo CD finalizer": {
+			manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  finalizers: [resources-finalizer.argocd.argoproj.io]\n",
+			want:     []string{"apps/a.yaml:1", "finalizer resources-finalizer.argocd.argoproj.io", "cannot be deleted"},
+		},
+		"sync-wave": {
+			manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations: {argocd.argoproj.io/sync-wave: \"2\"}\n",
+			want:     []string{"apps/a.yaml:1", "argocd.argoproj.io/sync-wave", "mcp.dev/wave"},
+		},
+		"hook": {
+			manifest: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {argocd.argoproj.io/hook: PreSync}\n",
+			want:     []string{"apps/a.yaml:1", "argocd.argoproj.io/hook", "no hooks"},
+		},
+		"sync-options": {
+			manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations: {argocd.argoproj.io/sync-options: Prune=false}\n",
+			want:     []string{"apps/a.yaml:1", "spec.prune: false"},
+		},
+		"helm hook": {
+			manifest: "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: t\n  annotations: {helm.sh/hook: test}\n",
+			want:     []string{"apps/a.yaml:1", "helm.sh/hook", "no hooks"},
+		},
+		"Flux variable cluster_name": {
+			manifest: "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  externalName: web.${cluster_name}.example.com\n",
+			want:     []string{"apps/a.yaml:5", "${cluster_name}", "${cluster.name}"},
+		},
+		"Flux variable with a default": {
+			manifest: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: ${replicas:=2}\n",
+			want:     []string{"apps/a.yaml:5", "${replicas:=2}", "${var.replicas}", "spec.vars"},
+		},
+		"in kustomize output": {
+			manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: guestbook}\n",
+			want:     []string{"apps/kustomization.yaml (document 1)", "Application guestbook"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			files := map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": tc.manifest}
+			if strings.HasPrefix(name, "in kustomize") {
+				files["apps/kustomization.yaml"] = "resources: [a.yaml]\n"
+			}
+			f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, files)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range f.Warnings {
+				ok := true
+				for _, s := range tc.want {
+					ok = ok && strings.Contains(w, s)
+				}
+				if ok {
+					return
+				}
+			}
+			t.Errorf("no warning holds all of %q:\n%s", tc.want, strings.Join(f.Warnings, "\n"))
+		})
+	}
+}
+
+// TestNoForeignWarnings: text that only looks like another tool's is left
+// alone.
+func TestNoForeignWarnings(t *testing.T) {
+	for name, manifest := range map[string]string{
+		"shell script in a ConfigMap": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n  run.sh: echo ${home_dir}\n",
+		"escaped":                     "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"$${name}\"}\n",
+		"upper case environment":      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"${HOME}\"}\n",
+		"substitution disabled":       "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations: {mcp.dev/substitute: disabled}\nspec: {externalName: \"${name}\"}\n",
+		"Argo Rollouts":               "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\n",
+		"mcp variables":               "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"${cluster.name}.${var.domain}\"}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			config := strings.Replace(baseConfig, "labels: {env: prod}}", "labels: {env: prod}}\nspec: {vars: {domain: example.com}}", 1)
+			f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, map[string]string{"mcp.yaml": config, "apps/a.yaml": manifest})}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Warnings) > 0 {
+				t.Errorf("warnings:\n%s", strings.Join(f.Warnings, "\n"))
+			}
+		})
+	}
+}
