@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -28,6 +29,7 @@ func newDiffCmd() *cobra.Command {
 		against  string
 		output   string
 		exitCode bool
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "diff [--against REF]",
@@ -59,21 +61,25 @@ at git REF and at the source and shows what a pull request changes.`,
 			if err != nil {
 				return err
 			}
-			var plan diff.Plan
+			var (
+				plan     diff.Plan
+				warnings []string
+			)
 			if against != "" {
-				plan, err = planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
+				plan, warnings, err = planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
 			} else {
-				plan, err = planLive(cmd.Context(), &src, &clusters)
+				plan, warnings, err = planLive(cmd.Context(), &src, &clusters)
 			}
 			if err != nil {
 				return err
 			}
+			warnErr := warn.report(cmd.ErrOrStderr(), warnings)
 			if err := write(cmd.OutOrStdout(), plan); err != nil {
 				return err
 			}
 			// A cluster that failed to render has no trustworthy plan:
 			// that is an error, whatever the other clusters show.
-			if err := plan.Err(); err != nil {
+			if err := errors.Join(plan.Err(), warnErr); err != nil {
 				return err
 			}
 			if exitCode && plan.HasChanges() {
@@ -88,6 +94,7 @@ at git REF and at the source and shows what a pull request changes.`,
 	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes")
+	warn.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -108,22 +115,23 @@ func planWriter(format string, color bool) (func(io.Writer, diff.Plan) error, er
 }
 
 // planAgainst renders the source and git ref against and diffs each
-// cluster of the source: ref is the before, the source the after.
-func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string, stderr io.Writer) (diff.Plan, error) {
+// cluster of the source: ref is the before, the source the after. The
+// warnings are those of the source.
+func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string, stderr io.Writer) (diff.Plan, []string, error) {
 	after, err := renderFleet(ctx, src, clusters)
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, err
 	}
 	snap, cleanup, err := src.snapshotAt(ctx, against)
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, err
 	}
 	defer cleanup()
 	// All clusters at ref: a cluster the change adds is not there, and
 	// naming it in Options.Clusters would fail the whole render.
 	before, err := render.Render(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
 	if err != nil {
-		return diff.Plan{}, fmt.Errorf("rendering %s: %w", against, err)
+		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)
 	}
 
 	var plan diff.Plan
@@ -140,7 +148,7 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 			fmt.Fprintf(stderr, "note: cluster %s is removed at the source: mcp stops managing it and deletes nothing on it\n", b.Cluster.Name)
 		}
 	}
-	return plan, nil
+	return plan, after.Warnings, nil
 }
 
 // clusterPlan diffs one cluster; before is nil for a cluster the change adds.

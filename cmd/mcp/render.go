@@ -14,6 +14,7 @@ func newRenderCmd() *cobra.Command {
 	var (
 		src      sourceOptions
 		clusters clusterOptions
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "render --cluster NAME",
@@ -30,6 +31,7 @@ the file and Placement it came from. It needs no cluster access.`,
 			if err != nil {
 				return err
 			}
+			warnErr := warn.report(cmd.ErrOrStderr(), fleet.Warnings)
 			c, ok := fleet.Cluster(clusters.clusters[0])
 			if !ok {
 				return fmt.Errorf("cluster %s: not rendered", clusters.clusters[0])
@@ -41,12 +43,15 @@ the file and Placement it came from. It needs no cluster access.`,
 			if err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			if _, err := cmd.OutOrStdout().Write(out); err != nil {
+				return err
+			}
+			return warnErr
 		},
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addFlags(cmd.Flags())
+	warn.addFlags(cmd.Flags())
 	return cmd
 }
 

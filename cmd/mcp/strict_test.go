@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"mcp.dev/mcp/internal/testenv"
 )
@@ -39,6 +43,7 @@ func TestOfflineMessages(t *testing.T) {
 		args  []string // after the command's --dir
 		code  int
 		want  []string // each in some line of stderr
+		not   []string // in no line of stderr
 	}{
 		"apiVersion typo on a placement": {
 			files: map[string]string{"fleet.yaml": fleetYAML + "---\napiVersion: mcp.dev/v1beta1\nkind: Placement\nmetadata: {name: db}\nspec: {path: apps/web, clusterSelector: {}}\n"},
@@ -49,6 +54,37 @@ func TestOfflineMessages(t *testing.T) {
 			files: map[string]string{"clusters/staging.yaml": "apiVersion: mcp.dev/v1alpah1\nkind: Cluster\nmetadata: {name: staging}\n"},
 			args:  []string{"validate"}, code: 1,
 			want: []string{"error: clusters/staging.yaml:1:", "want mcp.dev/v1alpha1"},
+		},
+		"Flux leftovers warn": {
+			files: map[string]string{"apps/web/hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n"},
+			args:  []string{"validate"}, code: 0,
+			want: []string{"warning: apps/web/hr.yaml:1: HelmRelease podinfo is a Flux HelmRelease"},
+		},
+		"Flux leftovers fail under --strict": {
+			files: map[string]string{"apps/web/hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n"},
+			args:  []string{"validate", "--strict"}, code: 1,
+			want: []string{"error: apps/web/hr.yaml:1: HelmRelease podinfo is a Flux HelmRelease"},
+			not:  []string{"warning:"},
+		},
+		"sync-wave in diff --against": {
+			files: map[string]string{"apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  annotations: {argocd.argoproj.io/sync-wave: \"1\"}\n"},
+			args:  []string{"diff", "--against", "HEAD"}, code: 0,
+			want: []string{"warning: apps/web/cm.yaml:1: ConfigMap web: annotation argocd.argoproj.io/sync-wave: use mcp.dev/wave"},
+		},
+		"sync-wave in diff --against --strict": {
+			files: map[string]string{"apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  annotations: {argocd.argoproj.io/sync-wave: \"1\"}\n"},
+			args:  []string{"diff", "--against", "HEAD", "--strict"}, code: 1,
+			want: []string{"error: apps/web/cm.yaml:1: ConfigMap web: annotation argocd.argoproj.io/sync-wave"},
+		},
+		"Flux variable in render --strict": {
+			files: map[string]string{"apps/web/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: ExternalName\n  externalName: web.${cluster_name}.example.com\n"},
+			args:  []string{"render", "--cluster", "dev", "--strict"}, code: 1,
+			want: []string{"error: apps/web/svc.yaml:6: Service web: ${cluster_name} is left as it is written", "use ${cluster.name}"},
+		},
+		"no cluster selected fails under --strict": {
+			files: map[string]string{"more.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: db}\nspec: {path: apps/web, clusterSelector: {matchLabels: {env: prd}}}\n"},
+			args:  []string{"validate", "--strict"}, code: 1,
+			want: []string{"error: more.yaml:1: placement db selects no cluster"},
 		},
 	}
 	for name, tc := range tests {
@@ -67,6 +103,7 @@ func TestOfflineMessages(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			commitAll(t, repo)
 			args := append([]string{tc.args[0], "--dir", repo}, tc.args[1:]...)
 			code, stdout, stderr := runBin(t, bin, args...)
 			if code != tc.code {
@@ -75,6 +112,11 @@ func TestOfflineMessages(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr has no %q:\n%s", w, stderr)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(stderr, n) {
+					t.Errorf("stderr has %q:\n%s", n, stderr)
 				}
 			}
 			for _, leak := range []string{"json:", "Go struct", "<nil>", "accessor"} {
@@ -103,4 +145,24 @@ func runBin(t *testing.T, bin string, args ...string) (code int, stdout, stderr 
 		t.Fatal(err)
 	}
 	return code, out.String(), errOut.String()
+}
+
+// commitAll makes dir a git repo with one commit of everything in it.
+func commitAll(t *testing.T, dir string) {
+	t.Helper()
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	sig := &object.Signature{Name: "test", Email: "test@localhost", When: time.Now()}
+	if _, err := wt.Commit("the fleet", &git.CommitOptions{Author: sig}); err != nil {
+		t.Fatal(err)
+	}
 }
