@@ -322,7 +322,7 @@ func (c *config) selectClusters() []error {
 			}
 		}
 		if len(p.Selected) == 0 {
-			c.warnings = append(c.warnings, fmt.Sprintf("%s:%d: placement %s selects no cluster", p.File, p.Line, p.Name))
+			c.warnings = append(c.warnings, fmt.Sprintf("%s:%d: placement %s selects no cluster: %s", p.File, p.Line, p.Name, c.whyNone(p)))
 		}
 	}
 	return errs
@@ -337,4 +337,41 @@ func (c *config) placementsOf(cluster string) []*Placement {
 		}
 	}
 	return out
+}
+
+// whyNone says why a placement selects no cluster: its selector and the
+// values the clusters have for the selector's keys, where a typo shows.
+func (c *config) whyNone(p *Placement) string {
+	switch {
+	case len(c.clusters) == 0:
+		return "the repo has no Cluster document"
+	case p.Selector == nil:
+		return "it has no spec.clusterSelector and no spec.clusters (clusterSelector: {} selects every cluster)"
+	}
+	var keys []string
+	for k := range p.Selector.MatchLabels {
+		keys = append(keys, k)
+	}
+	for _, e := range p.Selector.MatchExpressions {
+		keys = append(keys, e.Key)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	parts := []string{"selector " + metav1.FormatLabelSelector(p.Selector)}
+	for _, k := range keys {
+		var values []string
+		for _, cl := range c.clusters {
+			if v, ok := cl.Labels[k]; ok {
+				values = append(values, v)
+			}
+		}
+		slices.Sort(values)
+		values = slices.Compact(values)
+		if len(values) == 0 {
+			parts = append(parts, "no cluster has label "+k)
+			continue
+		}
+		parts = append(parts, k+" has: "+strings.Join(values, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -3,6 +3,8 @@ package render
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -224,6 +226,86 @@ func TestNoForeignWarnings(t *testing.T) {
 			}
 			if len(f.Warnings) > 0 {
 				t.Errorf("warnings:\n%s", strings.Join(f.Warnings, "\n"))
+			}
+		})
+	}
+}
+
+// TestNothingToPlace: a placement directory that holds no manifest is an
+// error naming what it holds, not a render of nothing that prunes.
+func TestNothingToPlace(t *testing.T) {
+	tests := map[string]struct {
+		files map[string]string
+		empty bool // apps is an empty directory
+		want  []string
+	}{
+		"README and jsonnet": {
+			files: map[string]string{"apps/README.md": "# apps\n", "apps/main.jsonnet": "{}\n"},
+			want:  []string{"mcp.yaml:5: cluster c1: placement p", "spec.path apps holds 2 files, none of them manifests", "README.md, main.jsonnet"},
+		},
+		"one text file below": {
+			files: map[string]string{"apps/sub/notes.txt": "x\n"},
+			want:  []string{"mcp.yaml:5", "holds 1 file, not a manifest", "sub/notes.txt"},
+		},
+		"empty directory": {
+			files: map[string]string{},
+			empty: true,
+			want:  []string{"mcp.yaml:5", "spec.path apps is an empty directory"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tc.files["mcp.yaml"] = baseConfig
+			repo := writeRepo(t, tc.files)
+			if tc.empty {
+				if err := os.Mkdir(filepath.Join(repo, "apps"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(f.Err(), ErrInvalid) {
+				t.Errorf("error is not ErrInvalid: %v", f.Err())
+			}
+			assertLine(t, f.Err(), tc.want...)
+		})
+	}
+	// Manifests without documents are an empty placement on purpose.
+	repo := writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": "# nothing yet\n"})
+	f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+	if err != nil || f.Err() != nil {
+		t.Errorf("a placement of empty manifests: %v, %v", err, f.Err())
+	}
+}
+
+// TestSelectsNoClusterSaysWhy: the warning shows the selector and the
+// values the clusters have for its keys.
+func TestSelectsNoClusterSaysWhy(t *testing.T) {
+	const clusters = "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: a, labels: {env: prod}}\n---\napiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: b, labels: {env: dev, tier: web}}\n---\n"
+	tests := map[string]struct {
+		spec string
+		want string
+	}{
+		"typo in a value":   {"clusterSelector: {matchLabels: {env: prd}}", "placement p selects no cluster: selector env=prd; env has: dev, prod"},
+		"typo in a key":     {"clusterSelector: {matchLabels: {enviroment: prod}}", "selector enviroment=prod; no cluster has label enviroment"},
+		"expression":        {"clusterSelector: {matchExpressions: [{key: tier, operator: In, values: [db]}]}", "selector tier in (db); tier has: web"},
+		"no selector":       {"clusters: []", "it has no spec.clusterSelector and no spec.clusters"},
+		"two keys, one bad": {"clusterSelector: {matchLabels: {env: prod, tier: web}}", "env has: dev, prod; tier has: web"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			repo := writeRepo(t, map[string]string{
+				"mcp.yaml":    clusters + "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: p}\nspec: {path: apps, " + tc.spec + "}\n",
+				"apps/a.yaml": configMap,
+			})
+			f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], tc.want) {
+				t.Errorf("warnings %q, want one holding %q", f.Warnings, tc.want)
 			}
 		})
 	}
