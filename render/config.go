@@ -145,23 +145,26 @@ func (c *config) inPlacement(f string) bool {
 }
 
 // strictDecode converts a decoded document into a typed one, refusing
-// unknown fields.
-func strictDecode(d doc, into any) error {
+// unknown fields and values of the wrong type at the line of the field.
+func strictDecode(d doc, into any, fields *field) error {
+	if errs := checkFields(d.file, d.node, fields); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 	data, err := json.Marshal(d.obj)
 	if err != nil {
-		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s", ErrInvalid, plainJSONError(err))}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s: %v", ErrInvalid, describe(d.obj), err)}
+		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s: %s", ErrInvalid, describe(d.obj), plainJSONError(err))}
 	}
 	return nil
 }
 
 func parseCluster(d doc) (Cluster, error) {
 	var cd clusterDoc
-	if err := strictDecode(d, &cd); err != nil {
+	if err := strictDecode(d, &cd, clusterFields); err != nil {
 		return Cluster{}, err
 	}
 	name := cd.Metadata.Name
@@ -208,7 +211,7 @@ func parseCluster(d doc) (Cluster, error) {
 
 func parsePlacement(r *repo, d doc) (Placement, error) {
 	var pd placementDoc
-	if err := strictDecode(d, &pd); err != nil {
+	if err := strictDecode(d, &pd, placementFields); err != nil {
 		return Placement{}, err
 	}
 	name := pd.Metadata.Name

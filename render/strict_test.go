@@ -310,3 +310,109 @@ func TestSelectsNoClusterSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldMessages: a mistake in a Cluster or Placement is reported at
+// the line of its field, in the words of the repo format.
+func TestFieldMessages(t *testing.T) {
+	const placement = "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata:\n  name: web\nspec:\n  path: apps\n"
+	const cluster = "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: c2\n"
+	tests := map[string]struct {
+		doc  string
+		want []string
+	}{
+		"unknown placement field": {
+			doc:  placement + "  clusterSelectr: {}\n",
+			want: []string{"extra.yaml:7:", "unknown field spec.clusterSelectr (did you mean clusterSelector?)"},
+		},
+		"unknown selector field": {
+			doc:  placement + "  clusterSelector:\n    matchLabel: {env: prod}\n",
+			want: []string{"extra.yaml:8:", "unknown field spec.clusterSelector.matchLabel (did you mean matchLabels?)"},
+		},
+		"unknown metadata field": {
+			doc:  cluster + "  lables: {env: prod}\n",
+			want: []string{"extra.yaml:5:", "unknown field metadata.lables (did you mean labels?)"},
+		},
+		"unknown field, nothing close": {
+			doc:  cluster + "spec:\n  region: eu\n",
+			want: []string{"extra.yaml:6:", "unknown field spec.region"},
+		},
+		"prune not a boolean": {
+			doc:  placement + "  prune: yes\n",
+			want: []string{"extra.yaml:7:", `spec.prune: want true or false, got "yes"`},
+		},
+		"paused a number": {
+			doc:  cluster + "spec:\n  paused: 1\n",
+			want: []string{"extra.yaml:6:", "spec.paused: want true or false, got 1"},
+		},
+		"label value a number": {
+			doc:  cluster + "  labels:\n    zone: 3\n",
+			want: []string{"extra.yaml:6:", "metadata.labels.zone: want a string, got 3 (quote it)"},
+		},
+		"path a list": {
+			doc:  strings.Replace(placement, "path: apps", "path: [apps]", 1),
+			want: []string{"extra.yaml:6:", "spec.path: want a string, got a list"},
+		},
+		"clusters not a list": {
+			doc:  placement + "  clusters: c1\n",
+			want: []string{"extra.yaml:7:", `spec.clusters must be a list, got "c1"`},
+		},
+		"spec not a mapping": {
+			doc:  cluster + "spec: none\n",
+			want: []string{"extra.yaml:5:", `spec must be a mapping, got "none"`},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			repo := writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap, "extra.yaml": tc.doc})
+			_, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error is not ErrInvalid: %v", err)
+			}
+			assertLine(t, err, tc.want...)
+			assertOwnWords(t, err)
+		})
+	}
+}
+
+// assertOwnWords fails when a message shows Go internals.
+func assertOwnWords(t *testing.T, err error) {
+	t.Helper()
+	for _, leak := range []string{"json:", "Go struct", "Go value", "<nil>", "accessor"} {
+		if err != nil && strings.Contains(err.Error(), leak) {
+			t.Errorf("message shows %q:\n%v", leak, err)
+		}
+	}
+}
+
+// TestMetadataMessages: labels and annotations of a manifest that are not
+// a mapping of strings are named in mcp's words; an empty one is none.
+func TestMetadataMessages(t *testing.T) {
+	tests := map[string]struct {
+		meta string
+		want []string // empty: renders
+	}{
+		"annotations a string": {"  annotations: team-a\n", []string{"apps/a.yaml:1: cluster c1", "ConfigMap x", `metadata.annotations must be a map, got the string "team-a"`}},
+		"labels a list":        {"  labels: [a, b]\n", []string{"apps/a.yaml:1", "metadata.labels must be a map, got a list"}},
+		"annotation a number":  {"  annotations: {replicas: 3}\n", []string{"apps/a.yaml:1", "metadata.annotations.replicas: want a string, got 3 (quote it)"}},
+		"label a boolean":      {"  labels: {canary: true}\n", []string{"metadata.labels.canary: want a string, got true"}},
+		"empty annotations":    {"  annotations:\n  #  a: b\n", nil},
+		"empty labels, flow":   {"  labels: {}\n", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			repo := writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n" + tc.meta})
+			f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				if err := f.Err(); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			assertLine(t, f.Err(), tc.want...)
+			assertOwnWords(t, f.Err())
+		})
+	}
+}
