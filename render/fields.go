@@ -31,10 +31,10 @@ const (
 )
 
 var (
-	str       = &field{kind: stringValue}
-	boolean   = &field{kind: boolValue}
-	stringList  = &field{kind: list, item: str}
-	metaField = &field{kind: mapping, fields: map[string]*field{
+	str        = &field{kind: stringValue}
+	boolean    = &field{kind: boolValue}
+	stringList = &field{kind: list, item: str}
+	metaField  = &field{kind: mapping, fields: map[string]*field{
 		"name": str, "namespace": str, "generateName": str,
 		"labels": {kind: stringMap}, "annotations": {kind: stringMap},
 		"uid": str, "resourceVersion": str, "generation": {}, "creationTimestamp": {},
