@@ -86,6 +86,37 @@ func TestOfflineMessages(t *testing.T) {
 			args:  []string{"validate", "--strict"}, code: 1,
 			want: []string{"error: more.yaml:1: placement db selects no cluster"},
 		},
+		"one problem of every cluster is one line": {
+			files: map[string]string{"apps/web/cm.yaml": webCM + "data:\n  x: ${var.missing}\n"},
+			args:  []string{"validate"}, code: 1,
+			want: []string{"error: apps/web/cm.yaml:5: in 2 clusters (dev, prod): placement web: unknown variable"},
+			not:  []string{"cluster dev", "cluster prod"},
+		},
+		"misspelt field": {
+			files: map[string]string{"fleet.yaml": strings.Replace(fleetYAML, "clusterSelector", "clusterSelectr", 1)},
+			args:  []string{"validate"}, code: 1,
+			want: []string{"error: fleet.yaml:12: invalid: unknown field spec.clusterSelectr (did you mean clusterSelector?)"},
+		},
+		"prune yes": {
+			files: map[string]string{"fleet.yaml": strings.Replace(fleetYAML, "clusterSelector: {}", "clusterSelector: {}, prune: yes", 1)},
+			args:  []string{"validate"}, code: 1,
+			want: []string{`error: fleet.yaml:12: invalid: spec.prune: want true or false, got "yes"`},
+		},
+		"annotations not a map": {
+			files: map[string]string{"apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  annotations: [a]\n"},
+			args:  []string{"validate"}, code: 1,
+			want: []string{"metadata.annotations must be a map, got a list"},
+		},
+		"placement of a README": {
+			files: map[string]string{"apps/web/cm.yaml": "", "apps/web/README.md": "# web\n", "apps/web/main.jsonnet": "{}\n"},
+			args:  []string{"validate"}, code: 1,
+			want: []string{"fleet.yaml:9: in 2 clusters (dev, prod): placement web: invalid: spec.path apps/web holds 2 files, none of them manifests (.yaml, .yml, .json) or a kustomization: README.md, main.jsonnet"},
+		},
+		"selects no cluster says why": {
+			files: map[string]string{"more.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: db}\nspec: {path: apps/web, clusterSelector: {matchLabels: {env: prd}}}\n"},
+			args:  []string{"validate"}, code: 0,
+			want: []string{"warning: more.yaml:1: placement db selects no cluster: selector env=prd; env has: dev, prod"},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -95,6 +126,9 @@ func TestOfflineMessages(t *testing.T) {
 				files[k] = v
 			}
 			for p, content := range files {
+				if content == "" {
+					continue
+				}
 				full := filepath.Join(repo, filepath.FromSlash(p))
 				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 					t.Fatal(err)
@@ -164,5 +198,49 @@ func commitAll(t *testing.T, dir string) {
 	sig := &object.Signature{Name: "test", Email: "test@localhost", When: time.Now()}
 	if _, err := wt.Commit("the fleet", &git.CommitOptions{Author: sig}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestByCluster(t *testing.T) {
+	tests := map[string]struct {
+		lines, want []string
+	}{
+		"one problem of many clusters": {
+			lines: []string{
+				"apps/a.yaml:5: cluster c1: placement p: unknown variable: ${var.x}",
+				"apps/a.yaml:5: cluster c2: placement p: unknown variable: ${var.x}",
+				"apps/a.yaml:5: cluster c3: placement p: unknown variable: ${var.x}",
+				"apps/a.yaml:5: cluster c4: placement p: unknown variable: ${var.x}",
+			},
+			want: []string{"apps/a.yaml:5: in 4 clusters (c1, c2, c3, …): placement p: unknown variable: ${var.x}"},
+		},
+		"cluster named twice, as diff does": {
+			lines: []string{
+				"cluster eu: apps/a.yaml:5: cluster eu: placement p: boom",
+				"cluster us: apps/a.yaml:5: cluster us: placement p: boom",
+			},
+			want: []string{"in 2 clusters (eu, us): apps/a.yaml:5: placement p: boom"},
+		},
+		"different problems stay apart, in order": {
+			lines: []string{
+				"a.yaml:1: cluster c1: x",
+				"b.yaml:1: cluster c1: y",
+				"a.yaml:1: cluster c2: x",
+				"no cluster here",
+			},
+			want: []string{"a.yaml:1: in 2 clusters (c1, c2): x", "b.yaml:1: cluster c1: y", "no cluster here"},
+		},
+		"one cluster is left as it is": {
+			lines: []string{"cluster eu: unreachable"},
+			want:  []string{"cluster eu: unreachable"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := byCluster(tc.lines)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
