@@ -66,6 +66,11 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		}
 	}
 
+	for _, w := range r.warnings {
+		if !slices.Contains(cfg.warnings, w) {
+			cfg.warnings = append(cfg.warnings, w)
+		}
+	}
 	f := &Fleet{Revision: snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -414,5 +415,32 @@ func TestMetadataMessages(t *testing.T) {
 			assertLine(t, f.Err(), tc.want...)
 			assertOwnWords(t, f.Err())
 		})
+	}
+}
+
+// TestKustomizeDeprecations: kustomize's warnings about deprecated fields
+// are warnings of the render naming the kustomization and the field's line.
+func TestKustomizeDeprecations(t *testing.T) {
+	repo := writeRepo(t, map[string]string{
+		"mcp.yaml":                baseConfig,
+		"apps/kustomization.yaml": "resources: [../base]\ncommonLabels: {team: a}\n",
+		"base/kustomization.yaml": "# the base\nbases: []\nresources: [cm.yaml]\n",
+		"base/cm.yaml":            configMap,
+	})
+	f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"apps/kustomization.yaml:2: kustomize: 'commonLabels' is deprecated. Please use 'labels' instead.",
+		"base/kustomization.yaml:2: kustomize: 'bases' is deprecated. Please use 'resources' instead.",
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(f.Warnings, func(s string) bool { return strings.HasPrefix(s, w) }) {
+			t.Errorf("no warning %q in:\n%s", w, strings.Join(f.Warnings, "\n"))
+		}
 	}
 }

@@ -129,7 +129,7 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	defer cleanup()
 	// All clusters at ref: a cluster the change adds is not there, and
 	// naming it in Options.Clusters would fail the whole render.
-	before, err := render.Render(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
+	before, err := renderQuietly(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
 	if err != nil {
 		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)
 	}

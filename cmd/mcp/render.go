@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"mcp.dev/mcp/render"
+	"mcp.dev/mcp/source"
 )
 
 func newRenderCmd() *cobra.Command {
@@ -65,9 +67,25 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
-	return render.Render(ctx, snap, render.Options{
+	return renderQuietly(ctx, snap, render.Options{
 		CredentialsDir: clusters.credentialsDir,
 		Clusters:       clusters.clusters,
 		Limits:         clusters.limits,
 	})
+}
+
+// renderQuietly renders with os.Stderr pointing nowhere: kustomize prints
+// its deprecation warnings there, unattributed, while the render reports
+// each as a warning naming the kustomization. Only the commands that run
+// once do this; nothing else writes to stderr while they render.
+func renderQuietly(ctx context.Context, snap source.Snapshot, opts render.Options) (*render.Fleet, error) {
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		stderr := os.Stderr
+		os.Stderr = devNull
+		defer func() {
+			os.Stderr = stderr
+			devNull.Close()
+		}()
+	}
+	return render.Render(ctx, snap, opts)
 }

@@ -112,6 +112,12 @@ func TestOfflineMessages(t *testing.T) {
 			args:  []string{"validate"}, code: 1,
 			want: []string{"fleet.yaml:9: in 2 clusters (dev, prod): placement web: invalid: spec.path apps/web holds 2 files, none of them manifests (.yaml, .yml, .json) or a kustomization: README.md, main.jsonnet"},
 		},
+		"kustomize deprecations, attributed": {
+			files: map[string]string{"apps/web/cm.yaml": "", "base/cm.yaml": webCM, "base/kustomization.yaml": "resources: [cm.yaml]\n", "apps/web/kustomization.yaml": "resources: [../../base]\ncommonLabels: {team: web}\n"},
+			args:  []string{"diff", "--against", "HEAD"}, code: 0,
+			want: []string{"warning: apps/web/kustomization.yaml:2: kustomize: 'commonLabels' is deprecated. Please use 'labels' instead."},
+			not:  []string{"# Warning"},
+		},
 		"selects no cluster says why": {
 			files: map[string]string{"more.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: db}\nspec: {path: apps/web, clusterSelector: {matchLabels: {env: prd}}}\n"},
 			args:  []string{"validate"}, code: 0,
