@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
@@ -14,7 +15,7 @@ import (
 func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions) (diff.Plan, []string, error) {
 	access, err := clusters.access()
 	if err != nil {
-		return diff.Plan{}, nil, err
+		return diff.Plan{}, nil, fmt.Errorf("%w; to diff without cluster access, give --against REF: what the source changes compared with git REF", err)
 	}
 	fleet, err := renderFleet(ctx, src, clusters)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -20,39 +21,66 @@ func newRenderCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "render --cluster NAME",
-		Short: "Print the rendered desired manifests of a cluster",
-		Long: `render prints the objects mcp would apply to one cluster as a YAML stream,
+		Short: "Print the rendered desired manifests of clusters",
+		Long: `render prints the objects mcp would apply to a cluster as a YAML stream,
 "---" between documents, in a stable order, each headed by a comment naming
-the file and Placement it came from. It needs no cluster access.`,
+the file and Placement it came from. It needs no cluster access.
+
+--cluster may be repeated: the clusters follow one another in the order
+given, the first document of each headed by a "# Cluster: NAME" comment.`,
+		Example: `  mcp render --dir . --cluster aws-eu-prod
+  mcp render --dir . --cluster aws-eu-prod --cluster gcp-us-prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(clusters.clusters) != 1 {
-				return errors.New("render needs exactly one --cluster NAME")
+			if len(clusters.clusters) == 0 {
+				return errors.New("render needs a --cluster NAME (repeatable)")
 			}
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err
 			}
 			warnErr := warn.report(cmd.ErrOrStderr(), fleet.Warnings)
-			c, ok := fleet.Cluster(clusters.clusters[0])
-			if !ok {
-				return fmt.Errorf("cluster %s: not rendered", clusters.clusters[0])
+			var (
+				errs    []error
+				done    []string
+				written bool
+			)
+			for _, name := range clusters.clusters {
+				if slices.Contains(done, name) {
+					continue
+				}
+				done = append(done, name)
+				c, ok := fleet.Cluster(name)
+				if !ok {
+					errs = append(errs, fmt.Errorf("cluster %s: not rendered", name))
+					continue
+				}
+				if c.Err != nil {
+					errs = append(errs, c.Err)
+					continue
+				}
+				out, err := render.Marshal(c.Objects)
+				if err != nil {
+					return err
+				}
+				if len(clusters.clusters) > 1 {
+					head := "# Cluster: " + name + "\n"
+					if written {
+						head = "---\n" + head
+					}
+					out = append([]byte(head), out...)
+				}
+				written = true
+				if _, err := cmd.OutOrStdout().Write(out); err != nil {
+					return err
+				}
 			}
-			if c.Err != nil {
-				return c.Err
-			}
-			out, err := render.Marshal(c.Objects)
-			if err != nil {
-				return err
-			}
-			if _, err := cmd.OutOrStdout().Write(out); err != nil {
-				return err
-			}
-			return warnErr
+			return errors.Join(append(errs, warnErr)...)
 		},
 	}
 	src.addFlags(cmd.Flags())
-	clusters.addFlags(cmd.Flags())
+	clusters.addOfflineFlags(cmd.Flags())
+	cmd.Flags().Lookup("cluster").Usage = "the cluster to render (repeatable)"
 	warn.addFlags(cmd.Flags())
 	return cmd
 }

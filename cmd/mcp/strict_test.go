@@ -250,3 +250,63 @@ func TestByCluster(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandsListTheirFlags: each command lists only the flags that mean
+// something to it; the offline ones still accept the connecting flags, so
+// that scripts passing them keep working.
+func TestCommandsListTheirFlags(t *testing.T) {
+	connect := []string{"--credentials-dir", "--concurrency", "--allow-in-cluster"}
+	for _, tc := range []struct {
+		command string
+		listed  bool
+	}{{"validate", false}, {"render", false}, {"diff", true}, {"apply", true}, {"run", true}} {
+		t.Run(tc.command, func(t *testing.T) {
+			out, _, err := runCmd(t, tc.command, "--help")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range connect {
+				if strings.Contains(out, f) != tc.listed {
+					t.Errorf("mcp %s --help lists %s: %v, want %v", tc.command, f, !tc.listed, tc.listed)
+				}
+			}
+		})
+	}
+	if _, _, err := runCmd(t, "validate", "--dir", "../../testdata/fleet", "--credentials-dir", t.TempDir(), "--concurrency", "2"); err != nil {
+		t.Errorf("validate with the connecting flags: %v", err)
+	}
+}
+
+func TestRenderSeveralClusters(t *testing.T) {
+	out, _, err := runCmd(t, "render", "--dir", "../../testdata/fleet", "--cluster", "gcp-us-prod", "--cluster", "aws-eu-prod", "--cluster", "gcp-us-prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcp, aws := strings.Index(out, "# Cluster: gcp-us-prod\n"), strings.Index(out, "---\n# Cluster: aws-eu-prod\n")
+	if gcp != 0 || aws < 0 || strings.Count(out, "# Cluster: ") != 2 {
+		t.Errorf("want gcp-us-prod first, then aws-eu-prod after a separator, each once:\n%s", out)
+	}
+	one, _, err := runCmd(t, "render", "--dir", "../../testdata/fleet", "--cluster", "gcp-us-prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(one, "# Cluster:") || !strings.Contains(out, one) {
+		t.Errorf("one cluster's stream is not the same with several:\n%s", one)
+	}
+}
+
+func TestDiffWithoutCredentialsSuggestsAgainst(t *testing.T) {
+	_, _, err := runCmd(t, "diff", "--dir", "../../testdata/fleet", "--credentials-dir", filepath.Join(t.TempDir(), "nope"))
+	if err == nil || !strings.Contains(err.Error(), "--against REF") {
+		t.Errorf("error %v, want one suggesting --against REF", err)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	bin := testenv.BuildMCP(t)
+	_, flag, _ := runBin(t, bin, "--version")
+	_, command, _ := runBin(t, bin, "version")
+	if flag != command || !strings.HasPrefix(flag, "mcp ") {
+		t.Errorf("mcp --version printed %q, mcp version %q", flag, command)
+	}
+}

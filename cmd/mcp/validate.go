@@ -38,7 +38,7 @@ success it prints a summary.`,
 		},
 	}
 	src.addFlags(cmd.Flags())
-	clusters.addFlags(cmd.Flags())
+	clusters.addOfflineFlags(cmd.Flags())
 	warn.addFlags(cmd.Flags())
 	return cmd
 }
