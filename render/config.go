@@ -148,6 +148,14 @@ func (c *config) inPlacement(f string) bool {
 // unknown fields and values of the wrong type at the line of the field.
 func strictDecode(d doc, into any, fields *field) error {
 	if errs := checkFields(d.file, d.node, fields); len(errs) > 0 {
+		name, _ := unstructuredName(d.obj)
+		for _, err := range errs {
+			if e, ok := err.(*Error); ok && fields == clusterFields {
+				e.Cluster = name
+			} else if ok {
+				e.Placement = name
+			}
+		}
 		return errors.Join(errs...)
 	}
 	data, err := json.Marshal(d.obj)
@@ -377,4 +385,11 @@ func (c *config) whyNone(p *Placement) string {
 		parts = append(parts, k+" has: "+strings.Join(values, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// unstructuredName is metadata.name of a decoded document, if it is a string.
+func unstructuredName(obj map[string]any) (string, bool) {
+	meta, _ := obj["metadata"].(map[string]any)
+	name, ok := meta["name"].(string)
+	return name, ok
 }

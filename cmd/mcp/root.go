@@ -48,6 +48,8 @@ case, with "-" as "_" (for example MCP_LOG_LEVEL=debug).`,
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.InitDefaultVersionFlag() // now, so that help lists it
+	root.Flags().Lookup("version").Usage = "print the version, commit and Go version, as mcp version does"
 	root.AddCommand(newVersionCmd())
 	addCommands(root)
 	return root

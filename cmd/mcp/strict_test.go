@@ -95,12 +95,12 @@ func TestOfflineMessages(t *testing.T) {
 		"misspelt field": {
 			files: map[string]string{"fleet.yaml": strings.Replace(fleetYAML, "clusterSelector", "clusterSelectr", 1)},
 			args:  []string{"validate"}, code: 1,
-			want: []string{"error: fleet.yaml:12: invalid: unknown field spec.clusterSelectr (did you mean clusterSelector?)"},
+			want: []string{"error: fleet.yaml:12: placement web: invalid: unknown field spec.clusterSelectr (did you mean clusterSelector?)"},
 		},
 		"prune yes": {
 			files: map[string]string{"fleet.yaml": strings.Replace(fleetYAML, "clusterSelector: {}", "clusterSelector: {}, prune: yes", 1)},
 			args:  []string{"validate"}, code: 1,
-			want: []string{`error: fleet.yaml:12: invalid: spec.prune: want true or false, got "yes"`},
+			want: []string{`error: fleet.yaml:12: placement web: invalid: spec.prune: want true or false, got "yes"`},
 		},
 		"annotations not a map": {
 			files: map[string]string{"apps/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  annotations: [a]\n"},
