@@ -169,16 +169,44 @@ func shown(n *yaml.Node) string {
 var goStructField = regexp.MustCompile(`cannot unmarshal (\w+) into Go (?:struct field|value) (\S*) of type (\S+)`)
 
 // plainJSONError rewords an error of encoding/json that checkFields did
-// not foresee, so that no Go type names reach a reader.
+// not foresee (or of kustomize's decoder), so that no Go type names reach
+// a reader: "commonLabels: want a mapping, got a list".
 func plainJSONError(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if m := goStructField.FindStringSubmatch(msg); m != nil {
-		at := strings.TrimPrefix(m[2], ".")
-		if i := strings.LastIndex(at, "."); i >= 0 && strings.Contains(at[:i], ".") {
-			// "Spec.clusterSelector.x": the field path is what follows the type
-			at = at[strings.Index(at, ".")+1:]
-		}
-		return fmt.Sprintf("%s: want a %s, got a %s", at, strings.TrimPrefix(m[3], "[]"), m[1])
+	msg := strings.ReplaceAll(err.Error(), "json: ", "")
+	m := goStructField.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
 	}
-	return msg
+	at := msg[m[4]:m[5]]
+	if _, rest, ok := strings.Cut(at, "."); ok {
+		at = rest // the Go type's name comes first
+	}
+	words := fmt.Sprintf("%s: want %s, got %s", at, jsonWant(msg[m[6]:m[7]]), jsonGot(msg[m[2]:m[3]]))
+	return msg[:m[0]] + words + msg[m[1]:]
+}
+
+func jsonWant(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "a mapping"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	}
+	return "a number"
+}
+
+func jsonGot(jsonType string) string {
+	switch jsonType {
+	case "array":
+		return "a list"
+	case "object":
+		return "a mapping"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + jsonType
 }

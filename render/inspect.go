@@ -55,7 +55,7 @@ func (in *inspection) kustomization(dir string) (cost, error) {
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
-		return cost{}, &Error{File: file, Err: fmt.Errorf("%w: %v", ErrKustomize, err)}
+		return cost{}, &Error{File: file, Err: fmt.Errorf("%w: %s", ErrKustomize, plainJSONError(err))}
 	}
 	if deprecated := k.CheckDeprecatedFields(); deprecated != nil {
 		for _, msg := range *deprecated {

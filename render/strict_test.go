@@ -444,3 +444,27 @@ func TestKustomizeDeprecations(t *testing.T) {
 		}
 	}
 }
+
+// TestKustomizationTypeMessages: a kustomization field of the wrong type
+// is named in mcp's words, not encoding/json's.
+func TestKustomizationTypeMessages(t *testing.T) {
+	tests := map[string]struct {
+		kustomization string
+		want          string
+	}{
+		"labels a list":       {"resources: [a.yaml]\ncommonLabels: [a]\n", "commonLabels: want a mapping, got a list"},
+		"resources a string":  {"resources: a.yaml\n", "resources: want a list, got a string"},
+		"namespace a mapping": {"resources: [a.yaml]\nnamespace: {a: b}\n", "namespace: want a string, got a mapping"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			repo := writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap, "apps/kustomization.yaml": tc.kustomization})
+			f, err := Render(context.Background(), source.Snapshot{Dir: repo}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertLine(t, f.Err(), "apps/kustomization.yaml: cluster c1", tc.want)
+			assertOwnWords(t, f.Err())
+		})
+	}
+}
