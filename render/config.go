@@ -77,7 +77,7 @@ func loadConfig(r *repo, dir string) (*config, error) {
 			errs = append(errs, &Error{File: f, Err: err})
 			continue
 		}
-		if !bytes.Contains(data, []byte(APIVersion)) {
+		if !mayHoldMCP(data) {
 			// No mcp document can be in it (its apiVersion would be
 			// spelled out), so the file is not parsed twice: the
 			// manifests of a placement are most of a repo's YAML, and
@@ -85,12 +85,16 @@ func loadConfig(r *repo, dir string) (*config, error) {
 			continue
 		}
 		got, err := decodeFile(f, data)
-		if err != nil && bytes.Contains(data, []byte(APIVersion)) {
+		if err != nil && bytes.Contains(data, []byte(mcpGroup)) {
 			unreadable[f] = err
 		}
 		for _, d := range got {
-			if d.obj["apiVersion"] == APIVersion {
+			apiVersion, _ := d.obj["apiVersion"].(string)
+			kind, _ := d.obj["kind"].(string)
+			if apiVersion == APIVersion {
 				docs = append(docs, d)
+			} else if msg := misspelledMCP(apiVersion, kind); msg != "" {
+				errs = append(errs, &Error{File: d.file, Line: fieldLine(d.node, "apiVersion"), Err: fmt.Errorf("%w: %s", ErrInvalid, msg)})
 			}
 		}
 	}
@@ -112,7 +116,7 @@ func loadConfig(r *repo, dir string) (*config, error) {
 		case "ClusterStatus":
 			// Written back by mcp run; may share the branch.
 		default:
-			errs = append(errs, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: kind %v of %s: only Cluster and Placement", ErrInvalid, d.obj["kind"], APIVersion)})
+			errs = append(errs, &Error{File: d.file, Line: fieldLine(d.node, "kind"), Err: fmt.Errorf("%w: %s", ErrInvalid, misspelledKind(d.obj["kind"]))})
 		}
 	}
 	for f, err := range unreadable {
@@ -141,23 +145,34 @@ func (c *config) inPlacement(f string) bool {
 }
 
 // strictDecode converts a decoded document into a typed one, refusing
-// unknown fields.
-func strictDecode(d doc, into any) error {
+// unknown fields and values of the wrong type at the line of the field.
+func strictDecode(d doc, into any, fields *field) error {
+	if errs := checkFields(d.file, d.node, fields); len(errs) > 0 {
+		name, _ := unstructuredName(d.obj)
+		for _, err := range errs {
+			if e, ok := err.(*Error); ok && fields == clusterFields {
+				e.Cluster = name
+			} else if ok {
+				e.Placement = name
+			}
+		}
+		return errors.Join(errs...)
+	}
 	data, err := json.Marshal(d.obj)
 	if err != nil {
-		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s", ErrInvalid, plainJSONError(err))}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
-		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s: %v", ErrInvalid, describe(d.obj), err)}
+		return &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: %s: %s", ErrInvalid, describe(d.obj), plainJSONError(err))}
 	}
 	return nil
 }
 
 func parseCluster(d doc) (Cluster, error) {
 	var cd clusterDoc
-	if err := strictDecode(d, &cd); err != nil {
+	if err := strictDecode(d, &cd, clusterFields); err != nil {
 		return Cluster{}, err
 	}
 	name := cd.Metadata.Name
@@ -204,7 +219,7 @@ func parseCluster(d doc) (Cluster, error) {
 
 func parsePlacement(r *repo, d doc) (Placement, error) {
 	var pd placementDoc
-	if err := strictDecode(d, &pd); err != nil {
+	if err := strictDecode(d, &pd, placementFields); err != nil {
 		return Placement{}, err
 	}
 	name := pd.Metadata.Name
@@ -318,7 +333,7 @@ func (c *config) selectClusters() []error {
 			}
 		}
 		if len(p.Selected) == 0 {
-			c.warnings = append(c.warnings, fmt.Sprintf("%s:%d: placement %s selects no cluster", p.File, p.Line, p.Name))
+			c.warnings = append(c.warnings, fmt.Sprintf("%s:%d: placement %s selects no cluster: %s", p.File, p.Line, p.Name, c.whyNone(p)))
 		}
 	}
 	return errs
@@ -333,4 +348,48 @@ func (c *config) placementsOf(cluster string) []*Placement {
 		}
 	}
 	return out
+}
+
+// whyNone says why a placement selects no cluster: its selector and the
+// values the clusters have for the selector's keys, where a typo shows.
+func (c *config) whyNone(p *Placement) string {
+	switch {
+	case len(c.clusters) == 0:
+		return "the repo has no Cluster document"
+	case p.Selector == nil:
+		return "it has no spec.clusterSelector and no spec.clusters (clusterSelector: {} selects every cluster)"
+	}
+	var keys []string
+	for k := range p.Selector.MatchLabels {
+		keys = append(keys, k)
+	}
+	for _, e := range p.Selector.MatchExpressions {
+		keys = append(keys, e.Key)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	parts := []string{"selector " + metav1.FormatLabelSelector(p.Selector)}
+	for _, k := range keys {
+		var values []string
+		for _, cl := range c.clusters {
+			if v, ok := cl.Labels[k]; ok {
+				values = append(values, v)
+			}
+		}
+		slices.Sort(values)
+		values = slices.Compact(values)
+		if len(values) == 0 {
+			parts = append(parts, "no cluster has label "+k)
+			continue
+		}
+		parts = append(parts, k+" has: "+strings.Join(values, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// unstructuredName is metadata.name of a decoded document, if it is a string.
+func unstructuredName(obj map[string]any) (string, bool) {
+	meta, _ := obj["metadata"].(map[string]any)
+	name, ok := meta["name"].(string)
+	return name, ok
 }

@@ -55,7 +55,12 @@ func (in *inspection) kustomization(dir string) (cost, error) {
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
-		return cost{}, &Error{File: file, Err: fmt.Errorf("%w: %v", ErrKustomize, err)}
+		return cost{}, &Error{File: file, Err: fmt.Errorf("%w: %s", ErrKustomize, plainJSONError(err))}
+	}
+	if deprecated := k.CheckDeprecatedFields(); deprecated != nil {
+		for _, msg := range *deprecated {
+			in.r.warnings = append(in.r.warnings, deprecationWarning(file, data, msg))
+		}
 	}
 	k.FixKustomization()
 
@@ -308,4 +313,28 @@ func looksRemote(s string) bool {
 		return true
 	}
 	return strings.HasPrefix(l, "github.com/") || strings.HasPrefix(l, "github.com:")
+}
+
+var quotedField = regexp.MustCompile(`'(\w+)' is deprecated`)
+
+// deprecationWarning turns a warning kustomize would print to stderr,
+// unattributed, into one naming the kustomization and the field's line.
+func deprecationWarning(file string, data []byte, msg string) string {
+	msg = strings.TrimPrefix(msg, "# Warning: ")
+	line := 0
+	if m := quotedField.FindStringSubmatch(msg); m != nil {
+		walkNodes(data, func(n *yaml.Node) {
+			if line == 0 && n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if strings.EqualFold(n.Content[i].Value, m[1]) {
+						line = n.Content[i].Line
+					}
+				}
+			}
+		})
+	}
+	if line > 0 {
+		return fmt.Sprintf("%s:%d: kustomize: %s", file, line, msg)
+	}
+	return fmt.Sprintf("%s: kustomize: %s", file, msg)
 }

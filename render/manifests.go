@@ -32,7 +32,42 @@ func (r *repo) placementDocs(ctx context.Context, p *Placement, lim Limits) ([]d
 		}
 		return r.plainFile(p.Path)
 	}
-	return r.dirDocs(ctx, p.Path, lim)
+	docs, err := r.dirDocs(ctx, p.Path, lim)
+	if len(docs) == 0 && err == nil {
+		err = r.nothingToPlace(p)
+	}
+	return docs, err
+}
+
+// nothingToPlace reports a placement directory without a manifest or a
+// kustomization in it: it would render nothing, and prune every object the
+// placement applied before, because of a path that names the wrong
+// directory or files of a kind mcp does not read.
+func (r *repo) nothingToPlace(p *Placement) error {
+	files, _ := r.files(p.Path)
+	if slices.ContainsFunc(files, mayHoldManifests) {
+		return nil // manifests without documents: left empty on purpose
+	}
+	fail := func(format string, args ...any) error {
+		return &Error{File: p.File, Line: p.Line, Err: fmt.Errorf("%w: spec.path %s "+format, append([]any{ErrInvalid, p.Path}, args...)...)}
+	}
+	if len(files) == 0 {
+		return fail("is an empty directory: there is nothing to place")
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimPrefix(f, p.Path+"/")
+	}
+	const show = 5
+	list := strings.Join(names[:min(show, len(names))], ", ")
+	if len(names) > show {
+		list += fmt.Sprintf(" and %d more", len(names)-show)
+	}
+	holds := "holds 1 file, not a manifest"
+	if len(files) > 1 {
+		holds = fmt.Sprintf("holds %d files, none of them manifests", len(files))
+	}
+	return fail("%s (.yaml, .yml, .json) or a kustomization: %s", holds, list)
 }
 
 // dirDocs reads a directory: a kustomization when it has one, else every

@@ -54,11 +54,23 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			continue
 		}
 		docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
+		for _, d := range docs[p.Name] {
+			for _, w := range foreignWarnings(d) {
+				if !slices.Contains(cfg.warnings, w) {
+					cfg.warnings = append(cfg.warnings, w)
+				}
+			}
+		}
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
 			p.err = &Error{Placement: p.Name, Err: loadErrs[p.Name]}
 		}
 	}
 
+	for _, w := range r.warnings {
+		if !slices.Contains(cfg.warnings, w) {
+			cfg.warnings = append(cfg.warnings, w)
+		}
+	}
 	f := &Fleet{Revision: snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -229,17 +241,10 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 	if err := reservedKeys(u); err != nil {
 		return err
 	}
-	var errs []error
-	labels, _, err := unstructured.NestedStringMap(u.Object, "metadata", "labels")
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%w: metadata.labels: %v", ErrInvalid, err))
-	}
-	annotations, _, err := unstructured.NestedStringMap(u.Object, "metadata", "annotations")
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%w: metadata.annotations: %v", ErrInvalid, err))
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	labels, labelsErr := metaStrings(u.Object, "labels")
+	annotations, annotationsErr := metaStrings(u.Object, "annotations")
+	if err := errors.Join(labelsErr, annotationsErr); err != nil {
+		return err
 	}
 	if labels == nil {
 		labels = map[string]string{}
@@ -287,4 +292,45 @@ func duplicates(objs []Object, cluster string) []error {
 		}
 	}
 	return errs
+}
+
+// metaStrings reads metadata.labels or metadata.annotations: a mapping of
+// strings. An empty one ("labels:" with every entry commented out) is
+// none, as the API server takes it.
+func metaStrings(obj map[string]any, name string) (map[string]string, error) {
+	meta, _ := obj["metadata"].(map[string]any)
+	v, ok := meta[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: metadata.%s must be a map, got %s", ErrInvalid, object.KeyOf(&unstructured.Unstructured{Object: obj}), name, typeName(v))
+	}
+	out := make(map[string]string, len(m))
+	var errs []error
+	for _, k := range sortedKeys(m) {
+		s, ok := m[k].(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s: metadata.%s.%s: want a string, got %s (quote it)", ErrInvalid, object.KeyOf(&unstructured.Unstructured{Object: obj}), name, k, typeName(m[k])))
+			continue
+		}
+		out[k] = s
+	}
+	return out, errors.Join(errs...)
+}
+
+// typeName names the type of a decoded YAML value in messages.
+func typeName(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "nothing (null)"
+	case string:
+		return fmt.Sprintf("the string %q", v)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return fmt.Sprint(v)
 }

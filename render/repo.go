@@ -38,6 +38,9 @@ type repo struct {
 	// files over MaxFileSize, devices.
 	skipped map[string]error
 	size    int64
+	// warnings are what reading the repo found wrong but not fatal:
+	// deprecated kustomize fields, by file.
+	warnings []string
 
 	root *os.Root // the repo on disk, for the files read on first use
 	mu   sync.Mutex

@@ -90,7 +90,7 @@ func TestValidationErrors(t *testing.T) {
 		},
 		"unknown field in a placement": {
 			files: map[string]string{"mcp.yaml": strings.Replace(baseConfig, "clusterSelector", "clusterSelectr", 1), "apps/a.yaml": configMap},
-			fatal: true, is: ErrInvalid, want: []string{"mcp.yaml:5", `unknown field "clusterSelectr"`},
+			fatal: true, is: ErrInvalid, want: []string{"mcp.yaml:8", "unknown field spec.clusterSelectr (did you mean clusterSelector?)"},
 		},
 		"invalid selector": {
 			files: map[string]string{"mcp.yaml": strings.Replace(baseConfig, "clusterSelector: {}", "clusterSelector: {matchExpressions: [{key: env, operator: Near}]}", 1), "apps/a.yaml": configMap},
@@ -111,7 +111,7 @@ func TestValidationErrors(t *testing.T) {
 		},
 		"unknown mcp kind": {
 			files: map[string]string{"mcp.yaml": baseConfig + "---\napiVersion: mcp.dev/v1alpha1\nkind: Clustr\nmetadata: {name: x}\n", "apps/a.yaml": configMap},
-			fatal: true, is: ErrInvalid, want: []string{"mcp.yaml:10", "Clustr"},
+			fatal: true, is: ErrInvalid, want: []string{"mcp.yaml:11", "Clustr"},
 		},
 		"same object twice": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap, "apps/b/b.yaml": "# again\n" + configMap},

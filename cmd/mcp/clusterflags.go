@@ -33,6 +33,18 @@ func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {
 	addLimitFlags(fs, &o.limits)
 }
 
+// addOfflineFlags adds the flags of the commands that never connect:
+// --credentials-dir and --concurrency mean nothing to them, so they are
+// not listed, but still accepted, so that scripts that pass them work.
+func (o *clusterOptions) addOfflineFlags(fs *pflag.FlagSet) {
+	o.addFlags(fs)
+	for _, name := range []string{"credentials-dir", "concurrency"} {
+		if err := fs.MarkHidden(name); err != nil {
+			panic(err) // a flag added just above
+		}
+	}
+}
+
 // addConnectFlags adds the flags of the commands that connect to clusters.
 func (o *clusterOptions) addConnectFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.allowInCluster, "allow-in-cluster", false, "let Clusters with spec.inCluster: true reach the cluster mcp runs in with mcp's own service account (without it such a Cluster fails)")

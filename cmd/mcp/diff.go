@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -30,6 +31,7 @@ func newDiffCmd() *cobra.Command {
 		against  string
 		output   string
 		exitCode bool
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "diff [--against REF]",
@@ -74,21 +76,25 @@ create, update, delete, adopt or orphan, or a cluster that leaves.`,
 			if err != nil {
 				return err
 			}
-			var plan diff.Plan
+			var (
+				plan     diff.Plan
+				warnings []string
+			)
 			if against != "" {
-				plan, err = planAgainst(cmd.Context(), &src, &clusters, against)
+				plan, warnings, err = planAgainst(cmd.Context(), &src, &clusters, against)
 			} else {
-				plan, err = planLive(cmd.Context(), &src, &clusters)
+				plan, warnings, err = planLive(cmd.Context(), &src, &clusters)
 			}
 			if err != nil {
 				return err
 			}
+			warnErr := warn.report(cmd.ErrOrStderr(), warnings)
 			if err := write(cmd.OutOrStdout(), plan); err != nil {
 				return err
 			}
 			// A cluster that failed to render has no trustworthy plan:
 			// that is an error, whatever the other clusters show.
-			if err := plan.Err(); err != nil {
+			if err := errors.Join(plan.Err(), warnErr); err != nil {
 				return err
 			}
 			if exitCode && plan.HasChanges() {
@@ -103,6 +109,7 @@ create, update, delete, adopt or orphan, or a cluster that leaves.`,
 	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
 	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 2 when there are changes (also orphans and clusters that leave)")
+	warn.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -123,22 +130,23 @@ func planWriter(format string, color bool) (func(io.Writer, diff.Plan) error, er
 }
 
 // planAgainst renders the source and git ref against and diffs each
-// cluster of the source: ref is the before, the source the after.
-func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string) (diff.Plan, error) {
+// cluster of the source: ref is the before, the source the after. The
+// warnings are those of the source.
+func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptions, against string) (diff.Plan, []string, error) {
 	after, err := renderFleet(ctx, src, clusters)
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, err
 	}
 	snap, cleanup, err := src.snapshotAt(ctx, against)
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, err
 	}
 	defer cleanup()
 	// All clusters at ref: a cluster the change adds is not there, and
 	// naming it in Options.Clusters would fail the whole render.
-	before, err := render.Render(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
+	before, err := renderQuietly(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
 	if err != nil {
-		return diff.Plan{}, fmt.Errorf("rendering %s: %w", against, err)
+		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)
 	}
 
 	var plan diff.Plan
@@ -156,7 +164,7 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 		}
 	}
 	slices.SortFunc(plan.Clusters, func(x, y diff.ClusterPlan) int { return strings.Compare(x.Cluster, y.Cluster) })
-	return plan, nil
+	return plan, after.Warnings, nil
 }
 
 // clusterPlan diffs one cluster; before is nil for a cluster the change

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
@@ -10,16 +11,17 @@ import (
 // planLive renders the source and diffs each cluster against what it
 // holds (a server-side dry-run of the desired objects); nothing is written.
 // Clusters that cannot be reached or rendered carry their error in the plan.
-func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions) (diff.Plan, error) {
+// The warnings are the render's.
+func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions) (diff.Plan, []string, error) {
 	access, err := clusters.access()
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, fmt.Errorf("%w; to diff without cluster access, give --against REF: what the source changes compared with git REF", err)
 	}
 	fleet, err := renderFleet(ctx, src, clusters)
 	if err != nil {
-		return diff.Plan{}, err
+		return diff.Plan{}, nil, err
 	}
 	opts := apply.DefaultApplyOptions()
 	opts.Concurrency = clusters.concurrency
-	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, access), opts)), nil
+	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, access), opts)), fleet.Warnings, nil
 }

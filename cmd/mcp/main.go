@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -56,9 +58,75 @@ func run(args []string) int {
 // with newlines; other errors that wrap several (a sentinel and its cause)
 // are one problem with one message, printed as it is.
 func printError(w io.Writer, err error) {
+	var lines []string
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			fmt.Fprintf(w, "error: %s\n", line)
+			lines = append(lines, line)
 		}
 	}
+	for _, line := range byCluster(lines) {
+		fmt.Fprintf(w, "error: %s\n", line)
+	}
+}
+
+// clusterRef is where a problem line names its cluster.
+var clusterRef = regexp.MustCompile(`(?:^|: )(cluster ([a-z0-9][-a-z0-9]*): )`)
+
+// byCluster makes one line of the lines that say the same about different
+// clusters: a broken placement of 200 clusters is one problem, "in 200
+// clusters (a, b, c, …): ...", not 200 lines. Lines stay in the order of
+// their first appearance.
+func byCluster(lines []string) []string {
+	type group struct {
+		first    string
+		shape    string // the line with each "cluster NAME: " cut out
+		clusters []string
+	}
+	var order []*group
+	groups := map[string]*group{}
+	for _, line := range lines {
+		shape, name := line, ""
+		if ms := clusterRef.FindAllStringSubmatchIndex(line, -1); ms != nil {
+			name = line[ms[0][4]:ms[0][5]]
+			var b strings.Builder
+			last := 0
+			for _, m := range ms {
+				if line[m[4]:m[5]] != name {
+					b.Reset()
+					break
+				}
+				b.WriteString(line[last:m[2]])
+				b.WriteByte(0)
+				last = m[3]
+			}
+			if b.Len() > 0 {
+				b.WriteString(line[last:])
+				shape = b.String()
+			}
+		}
+		g, ok := groups[shape]
+		if !ok {
+			g = &group{first: line, shape: shape}
+			groups[shape] = g
+			order = append(order, g)
+		}
+		if name != "" && !slices.Contains(g.clusters, name) {
+			g.clusters = append(g.clusters, name)
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, g := range order {
+		if len(g.clusters) < 2 {
+			out = append(out, g.first)
+			continue
+		}
+		names := g.clusters
+		if len(names) > 3 {
+			names = append(names[:3:3], "…")
+		}
+		in := fmt.Sprintf("in %d clusters (%s): ", len(g.clusters), strings.Join(names, ", "))
+		line := strings.Replace(g.shape, "\x00", in, 1)
+		out = append(out, strings.ReplaceAll(line, "\x00", ""))
+	}
+	return out
 }

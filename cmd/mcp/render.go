@@ -4,53 +4,88 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"mcp.dev/mcp/render"
+	"mcp.dev/mcp/source"
 )
 
 func newRenderCmd() *cobra.Command {
 	var (
 		src      sourceOptions
 		clusters clusterOptions
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "render --cluster NAME",
-		Short: "Print the rendered desired manifests of a cluster",
-		Long: `render prints the objects mcp would apply to one cluster as a YAML stream,
+		Short: "Print the rendered desired manifests of clusters",
+		Long: `render prints the objects mcp would apply to a cluster as a YAML stream,
 "---" between documents, each headed by a comment naming the file and
 Placement it came from. Objects come in the order mcp applies them: by wave
 (annotation mcp.dev/wave), then Namespaces, CustomResourceDefinitions, other
 cluster-scoped objects, namespaced objects, then by kind, namespace and
 name. When any object has a wave other than 0, each object's wave is
-printed too ("# wave: N"). It needs no cluster access.`,
+printed too ("# wave: N"). It needs no cluster access.
+
+--cluster may be repeated: the clusters follow one another in the order
+given, the first document of each headed by a "# Cluster: NAME" comment.`,
+		Example: `  mcp render --dir . --cluster aws-eu-prod
+  mcp render --dir . --cluster aws-eu-prod --cluster gcp-us-prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(clusters.clusters) != 1 {
-				return errors.New("render needs exactly one --cluster NAME")
+			if len(clusters.clusters) == 0 {
+				return errors.New("render needs a --cluster NAME (repeatable)")
 			}
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err
 			}
-			c, ok := fleet.Cluster(clusters.clusters[0])
-			if !ok {
-				return fmt.Errorf("cluster %s: not rendered", clusters.clusters[0])
+			warnErr := warn.report(cmd.ErrOrStderr(), fleet.Warnings)
+			var (
+				errs    []error
+				done    []string
+				written bool
+			)
+			for _, name := range clusters.clusters {
+				if slices.Contains(done, name) {
+					continue
+				}
+				done = append(done, name)
+				c, ok := fleet.Cluster(name)
+				if !ok {
+					errs = append(errs, fmt.Errorf("cluster %s: not rendered", name))
+					continue
+				}
+				if c.Err != nil {
+					errs = append(errs, c.Err)
+					continue
+				}
+				out, err := render.Marshal(render.ApplyOrder(c.Objects))
+				if err != nil {
+					return err
+				}
+				if len(clusters.clusters) > 1 {
+					head := "# Cluster: " + name + "\n"
+					if written {
+						head = "---\n" + head
+					}
+					out = append([]byte(head), out...)
+				}
+				written = true
+				if _, err := cmd.OutOrStdout().Write(out); err != nil {
+					return err
+				}
 			}
-			if c.Err != nil {
-				return c.Err
-			}
-			out, err := render.Marshal(render.ApplyOrder(c.Objects))
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			return errors.Join(append(errs, warnErr)...)
 		},
 	}
 	src.addFlags(cmd.Flags())
-	clusters.addFlags(cmd.Flags())
+	clusters.addOfflineFlags(cmd.Flags())
+	cmd.Flags().Lookup("cluster").Usage = "the cluster to render (repeatable)"
+	warn.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -64,9 +99,25 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
-	return render.Render(ctx, snap, render.Options{
+	return renderQuietly(ctx, snap, render.Options{
 		CredentialsDir: clusters.credentialsDir,
 		Clusters:       clusters.clusters,
 		Limits:         clusters.limits,
 	})
+}
+
+// renderQuietly renders with os.Stderr pointing nowhere: kustomize prints
+// its deprecation warnings there, unattributed, while the render reports
+// each as a warning naming the kustomization. Only the commands that run
+// once do this; nothing else writes to stderr while they render.
+func renderQuietly(ctx context.Context, snap source.Snapshot, opts render.Options) (*render.Fleet, error) {
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		stderr := os.Stderr
+		os.Stderr = devNull
+		defer func() {
+			os.Stderr = stderr
+			devNull.Close()
+		}()
+	}
+	return render.Render(ctx, snap, opts)
 }

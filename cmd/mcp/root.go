@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"mcp.dev/mcp/internal/version"
 )
 
 // envPrefix is the prefix of the environment variable of every flag:
@@ -31,6 +33,8 @@ clusters concurrently and writes what happened back to the repo.
 
 Every flag can also be set by an environment variable: MCP_<FLAG>, upper
 case, with "-" as "_" (for example MCP_LOG_LEVEL=debug).`,
+		// --version prints what "mcp version" prints.
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,6 +47,9 @@ case, with "-" as "_" (for example MCP_LOG_LEVEL=debug).`,
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", `log format: "text" or "json" (default: text with colour on a terminal, JSON otherwise)`)
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.InitDefaultVersionFlag() // now, so that help lists it
+	root.Flags().Lookup("version").Usage = "print the version, commit and Go version, as mcp version does"
 	root.AddCommand(newVersionCmd())
 	addCommands(root)
 	return root

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ func newValidateCmd() *cobra.Command {
 	var (
 		src      sourceOptions
 		clusters clusterOptions
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -17,17 +19,17 @@ func newValidateCmd() *cobra.Command {
 		Long: `validate renders every cluster (or those of --cluster) without cluster
 access and reports every problem at once, one per line on stderr, with
 the file, line and cluster it is about. Warnings (a Placement that selects
-no cluster) are printed but do not fail. On success it prints a summary.`,
+no cluster, objects and annotations of other GitOps tools, variables mcp
+leaves as written) are printed but do not fail, unless --strict. On
+success it prints a summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err
 			}
-			for _, w := range fleet.Warnings {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-			}
-			if err := fleet.Err(); err != nil {
+			warnErr := warn.report(cmd.ErrOrStderr(), fleet.Warnings)
+			if err := errors.Join(fleet.Err(), warnErr); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "ok: %d clusters, %d placements, %d objects\n",
@@ -36,6 +38,7 @@ no cluster) are printed but do not fail. On success it prints a summary.`,
 		},
 	}
 	src.addFlags(cmd.Flags())
-	clusters.addFlags(cmd.Flags())
+	clusters.addOfflineFlags(cmd.Flags())
+	warn.addFlags(cmd.Flags())
 	return cmd
 }
