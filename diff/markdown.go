@@ -99,6 +99,7 @@ func markdown(p Plan, limit int) string {
 
 	// The table, cut to its share of the limit.
 	var head strings.Builder
+	head.WriteString(overview(p, len(groups)))
 	head.WriteString("| clusters | create | update | delete | adopt | keep | orphan | note |\n")
 	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	rows := len(groups)
@@ -199,6 +200,45 @@ func joinAnd(items []string) string {
 		return strings.Join(items, "")
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// overview is the line above the table: how many clusters, in how many
+// groups, and how many change, fail or leave.
+func overview(p Plan, groups int) string {
+	var changed, same, failed, leaving int
+	for _, c := range p.Clusters {
+		switch {
+		case c.Err != nil:
+			failed++
+		case c.Leaves:
+			leaving++
+		case c.HasChanges():
+			changed++
+		default:
+			same++
+		}
+	}
+	var parts []string
+	for _, n := range []struct {
+		n    int
+		what string
+	}{{changed, "with changes"}, {same, "without changes"}, {failed, "that could not be planned"}, {leaving, "leaving management"}} {
+		if n.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.what))
+		}
+	}
+	clusters := "clusters"
+	if len(p.Clusters) == 1 {
+		clusters = "cluster"
+	}
+	line := fmt.Sprintf("**%d %s**", len(p.Clusters), clusters)
+	if groups < len(p.Clusters) {
+		line += fmt.Sprintf(" in %d groups of identical plans", groups)
+	}
+	if len(parts) > 0 {
+		line += ": " + joinAnd(parts)
+	}
+	return line + ".\n\n"
 }
 
 // tableRow is the summary row of a group.
