@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"html"
 	"io"
@@ -49,23 +50,43 @@ type planGroup struct {
 // order of their first cluster.
 func groupPlans(p Plan, waves bool) []*planGroup {
 	var groups []*planGroup
-	byKey := map[string]*planGroup{}
+	byKey := map[[sha256.Size]byte]*planGroup{}
 	for _, c := range p.Clusters {
-		block := diffBlock(c, waves, true)
-		errText := ""
-		if c.Err != nil {
-			errText = c.Err.Error()
-		}
-		key := fmt.Sprintf("%s\x00%t\x00%d\x00%s", errText, c.Leaves, c.Remaining, block)
+		key := planKey(c)
 		if g, ok := byKey[key]; ok {
 			g.clusters = append(g.clusters, c.Cluster)
 			continue
 		}
-		g := &planGroup{clusters: []string{c.Cluster}, plan: c, block: block}
+		g := &planGroup{clusters: []string{c.Cluster}, plan: c, block: diffBlock(c, waves, true)}
 		byKey[key] = g
 		groups = append(groups, g)
 	}
 	return groups
+}
+
+// planKey is equal for two cluster plans when they show the same: the same
+// error, the same changes with the same fields and values. It hashes the
+// values as they are instead of printing them, which is the slow part of a
+// plan of thousands of fields.
+func planKey(c ClusterPlan) [sha256.Size]byte {
+	h := sha256.New()
+	if c.Err != nil {
+		io.WriteString(h, c.Err.Error())
+	}
+	fmt.Fprintf(h, "\x00%t\x00%d\x00", c.Leaves, c.Remaining)
+	for _, ch := range c.Changes {
+		if !shown(ch) {
+			continue
+		}
+		fmt.Fprintf(h, "%d\x00%q\x00%q\x00%q\x00%d\x00%q\x00", ch.Action, ch.Key.String(), ch.File, ch.Placement, ch.Wave, ch.Reason)
+		for _, fc := range ch.Fields {
+			fmt.Fprintf(h, "%q\x00%t\x00%#v\x00%#v\x00", fc.Path, fc.Sensitive, fc.Old, fc.New)
+		}
+		io.WriteString(h, "\x01")
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // markdown is the comment of p in at most limit bytes (GitHub counts
@@ -78,6 +99,7 @@ func markdown(p Plan, limit int) string {
 
 	// The table, cut to its share of the limit.
 	var head strings.Builder
+	head.WriteString(overview(p, len(groups)))
 	head.WriteString("| clusters | create | update | delete | adopt | keep | orphan | note |\n")
 	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	rows := len(groups)
@@ -178,6 +200,45 @@ func joinAnd(items []string) string {
 		return strings.Join(items, "")
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// overview is the line above the table: how many clusters, in how many
+// groups, and how many change, fail or leave.
+func overview(p Plan, groups int) string {
+	var changed, same, failed, leaving int
+	for _, c := range p.Clusters {
+		switch {
+		case c.Err != nil:
+			failed++
+		case c.Leaves:
+			leaving++
+		case c.HasChanges():
+			changed++
+		default:
+			same++
+		}
+	}
+	var parts []string
+	for _, n := range []struct {
+		n    int
+		what string
+	}{{changed, "with changes"}, {same, "without changes"}, {failed, "that could not be planned"}, {leaving, "leaving management"}} {
+		if n.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.what))
+		}
+	}
+	clusters := "clusters"
+	if len(p.Clusters) == 1 {
+		clusters = "cluster"
+	}
+	line := fmt.Sprintf("**%d %s**", len(p.Clusters), clusters)
+	if groups < len(p.Clusters) {
+		line += fmt.Sprintf(" in %d groups of identical plans", groups)
+	}
+	if len(parts) > 0 {
+		line += ": " + joinAnd(parts)
+	}
+	return line + ".\n\n"
 }
 
 // tableRow is the summary row of a group.

@@ -149,3 +149,24 @@ func BenchmarkMarkdown204(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkMarkdownLarge(b *testing.B) {
+	var p Plan
+	base := ClusterPlan{}
+	for j := range 400 {
+		before := obj(b, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d, namespace: apps}\ndata: {a: x, b: y}", j))
+		after := obj(b, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d, namespace: apps}\ndata: {a: %q, b: z}", j, strings.Repeat("v", 200)))
+		base.Changes = append(base.Changes, ChangeFor(object.KeyOf(after), before, after))
+	}
+	for i := range 204 {
+		c := base
+		c.Cluster = fmt.Sprintf("cluster-%d", i)
+		p.Clusters = append(p.Clusters, c)
+	}
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := WriteMarkdown(&buf, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

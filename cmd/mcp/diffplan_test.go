@@ -79,6 +79,20 @@ func TestDiffAgainstRemovals(t *testing.T) {
 	if !strings.Contains(out, "**gcp-us-prod** leaves management: its ") || !strings.Contains(out, "| gcp-us-prod | 0 | 0 | 0 | 0 | 0 | 0 | leaves management") {
 		t.Errorf("removed cluster, markdown:\n%s", out)
 	}
+	_, out = runStdout(t, append(base, "--output", "json")...)
+	var left struct {
+		Clusters []struct {
+			Name      string
+			Leaves    bool
+			Remaining int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &left); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if n := len(left.Clusters); n != 3 || left.Clusters[1].Name != "gcp-us-prod" || !left.Clusters[1].Leaves || left.Clusters[1].Remaining == 0 {
+		t.Errorf("removed cluster, json: %+v", left)
+	}
 
 	// 2. A Placement goes, and another stops pruning while its objects go.
 	placements := filepath.Join(dir, "placements", "placements.yaml")
