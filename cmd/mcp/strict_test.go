@@ -310,3 +310,20 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("mcp --version printed %q, mcp version %q", flag, command)
 	}
 }
+
+// TestApplyStrictAppliesNothing: under --strict a warning stops apply
+// before it connects to any cluster.
+func TestApplyStrictAppliesNothing(t *testing.T) {
+	repo := t.TempDir()
+	for p, content := range map[string]string{"fleet.yaml": fleetYAML, "apps/web/hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n"} {
+		full := filepath.Join(repo, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := mcp(t, "apply", "--dir", repo, "--credentials-dir", t.TempDir(), "--strict")
+	if code != exitError || !strings.Contains(errOut, "apps/web/hr.yaml:1: HelmRelease podinfo") || strings.Contains(errOut, "kubeconfig") {
+		t.Errorf("exit %d, want 1 and only the warning as an error:\n%s", code, errOut)
+	}
+}
