@@ -236,6 +236,10 @@ func TestByCluster(t *testing.T) {
 			},
 			want: []string{"a.yaml:1: in 2 clusters (c1, c2): x", "b.yaml:1: cluster c1: y", "no cluster here"},
 		},
+		"one cluster is named once": {
+			lines: []string{"cluster eu: cluster eu: kubeconfig: no such file"},
+			want:  []string{"cluster eu: kubeconfig: no such file"},
+		},
 		"one cluster is left as it is": {
 			lines: []string{"cluster eu: unreachable"},
 			want:  []string{"cluster eu: unreachable"},
