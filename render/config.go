@@ -382,7 +382,12 @@ func (c *config) whyNone(p *Placement) string {
 			parts = append(parts, "no cluster has label "+k)
 			continue
 		}
-		parts = append(parts, k+" has: "+strings.Join(values, ", "))
+		const show = 10
+		list := strings.Join(values[:min(show, len(values))], ", ")
+		if len(values) > show {
+			list += fmt.Sprintf(" and %d more", len(values)-show)
+		}
+		parts = append(parts, k+" has: "+list)
 	}
 	return strings.Join(parts, "; ")
 }

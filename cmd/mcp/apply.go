@@ -16,6 +16,7 @@ func newApplyCmd() *cobra.Command {
 		src      sourceOptions
 		clusters clusterOptions
 		opts     = apply.DefaultApplyOptions()
+		warn     warningOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "apply",
@@ -30,6 +31,8 @@ unless that would delete more than half of a cluster's managed objects:
 then nothing is deleted and the command fails, unless --allow-mass-prune.
 A Namespace that still holds objects mcp does not manage is kept until they
 are gone. Objects that exist but that mcp never applied are taken over.
+Warnings of the render are printed; with --strict they fail the command
+before anything is applied.
 
 Exit codes: 0 every cluster reconciled; 1 a cluster could not be reached,
 rendered or applied, an object failed, or the prune guard tripped.`,
@@ -46,8 +49,11 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 			if err != nil {
 				return err
 			}
-			opts.Concurrency = clusters.concurrency
 			stderr := cmd.ErrOrStderr()
+			if err := warn.report(stderr, fleet.Warnings); err != nil {
+				return err // --strict: nothing is applied
+			}
+			opts.Concurrency = clusters.concurrency
 			prog := newProgress(stderr, isTerminal(stderr))
 			opts.Progress = prog.update
 			results := apply.ApplyAll(cmd.Context(), targetsOf(fleet, access), opts)
@@ -75,6 +81,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 	f.BoolVar(&opts.Wait, "wait", false, "wait until the applied objects are healthy, at most --timeout")
 	f.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long --wait (and the wait for new CRDs) may take")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print, change nothing")
+	warn.addFlags(f)
 	return cmd
 }
 

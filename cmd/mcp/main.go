@@ -70,7 +70,19 @@ func printError(w io.Writer, err error) {
 }
 
 // clusterRef is where a problem line names its cluster.
-var clusterRef = regexp.MustCompile(`(?:^|: )(cluster ([a-z0-9][-a-z0-9]*): )`)
+var clusterRef = regexp.MustCompile(`cluster ([a-z0-9][-a-z0-9]*): `)
+
+// clusterRefs are the places of clusterRef that start the line or follow
+// ": ", each as [start, end, name start, name end].
+func clusterRefs(line string) [][]int {
+	var out [][]int
+	for _, m := range clusterRef.FindAllStringSubmatchIndex(line, -1) {
+		if m[0] == 0 || strings.HasSuffix(line[:m[0]], ": ") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
 // byCluster makes one line of the lines that say the same about different
 // clusters: a broken placement of 200 clusters is one problem, "in 200
@@ -86,18 +98,18 @@ func byCluster(lines []string) []string {
 	groups := map[string]*group{}
 	for _, line := range lines {
 		shape, name := line, ""
-		if ms := clusterRef.FindAllStringSubmatchIndex(line, -1); ms != nil {
-			name = line[ms[0][4]:ms[0][5]]
+		if ms := clusterRefs(line); ms != nil {
+			name = line[ms[0][2]:ms[0][3]]
 			var b strings.Builder
 			last := 0
 			for _, m := range ms {
-				if line[m[4]:m[5]] != name {
+				if line[m[2]:m[3]] != name {
 					b.Reset()
 					break
 				}
-				b.WriteString(line[last:m[2]])
+				b.WriteString(line[last:m[0]])
 				b.WriteByte(0)
-				last = m[3]
+				last = m[1]
 			}
 			if b.Len() > 0 {
 				b.WriteString(line[last:])
@@ -116,8 +128,14 @@ func byCluster(lines []string) []string {
 	}
 	out := make([]string, 0, len(order))
 	for _, g := range order {
-		if len(g.clusters) < 2 {
+		switch len(g.clusters) {
+		case 0:
 			out = append(out, g.first)
+			continue
+		case 1:
+			// Named once: "cluster eu: file: cluster eu: ..." says it twice.
+			line := strings.Replace(g.shape, "\x00", "cluster "+g.clusters[0]+": ", 1)
+			out = append(out, strings.ReplaceAll(line, "\x00", ""))
 			continue
 		}
 		names := g.clusters

@@ -236,6 +236,10 @@ func TestByCluster(t *testing.T) {
 			},
 			want: []string{"a.yaml:1: in 2 clusters (c1, c2): x", "b.yaml:1: cluster c1: y", "no cluster here"},
 		},
+		"one cluster is named once": {
+			lines: []string{"cluster eu: cluster eu: kubeconfig: no such file"},
+			want:  []string{"cluster eu: kubeconfig: no such file"},
+		},
 		"one cluster is left as it is": {
 			lines: []string{"cluster eu: unreachable"},
 			want:  []string{"cluster eu: unreachable"},
@@ -308,5 +312,22 @@ func TestVersionFlag(t *testing.T) {
 	_, command, _ := runBin(t, bin, "version")
 	if flag != command || !strings.HasPrefix(flag, "mcp ") {
 		t.Errorf("mcp --version printed %q, mcp version %q", flag, command)
+	}
+}
+
+// TestApplyStrictAppliesNothing: under --strict a warning stops apply
+// before it connects to any cluster.
+func TestApplyStrictAppliesNothing(t *testing.T) {
+	repo := t.TempDir()
+	for p, content := range map[string]string{"fleet.yaml": fleetYAML, "apps/web/hr.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n"} {
+		full := filepath.Join(repo, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := mcp(t, "apply", "--dir", repo, "--credentials-dir", t.TempDir(), "--strict")
+	if code != exitError || !strings.Contains(errOut, "apps/web/hr.yaml:1: HelmRelease podinfo") || strings.Contains(errOut, "kubeconfig") {
+		t.Errorf("exit %d, want 1 and only the warning as an error:\n%s", code, errOut)
 	}
 }
