@@ -26,6 +26,11 @@ func WriteMarkdown(w io.Writer, p Plan) error {
 		pr.printf("| %s | %d | %d | %d | %d | %s |\n", escapeCell(c.Cluster), s.Create, s.Update, s.Delete, s.Adopt, escapeCell(errText))
 	}
 	for _, c := range p.Clusters {
+		if n := undecryptedNote(c); n != "" {
+			pr.printf("\n%s: %s\n", escapeCell(c.Cluster), escapeCell(n))
+		}
+	}
+	for _, c := range p.Clusters {
 		if !slices.ContainsFunc(c.Changes, shown) {
 			continue
 		}

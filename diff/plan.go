@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -56,6 +57,22 @@ type ClusterPlan struct {
 	Cluster string
 	Changes []Change
 	Err     error
+	// Undecrypted are the SOPS-encrypted files whose values were compared
+	// as ciphertexts, without a key: a value whose ciphertext changed
+	// shows as changed, whether its plain text did or not.
+	Undecrypted []string
+}
+
+// undecryptedNote is the note of a plan with Undecrypted files.
+func undecryptedNote(c ClusterPlan) string {
+	if len(c.Undecrypted) == 0 {
+		return ""
+	}
+	files := make([]string, len(c.Undecrypted))
+	for i, f := range c.Undecrypted {
+		files[i] = clean(f)
+	}
+	return "note: values not decrypted (no age key), compared by ciphertext: " + strings.Join(files, ", ")
 }
 
 // Summary counts the changes of one cluster by action.

@@ -61,6 +61,7 @@ at git REF and at the source and shows what a pull request changes.`,
 			}
 			var plan diff.Plan
 			if against != "" {
+				clusters.offline = true
 				plan, err = planAgainst(cmd.Context(), &src, &clusters, against, cmd.ErrOrStderr())
 			} else {
 				plan, err = planLive(cmd.Context(), &src, &clusters)
@@ -121,7 +122,12 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	defer cleanup()
 	// All clusters at ref: a cluster the change adds is not there, and
 	// naming it in Options.Clusters would fail the whole render.
-	before, err := render.Render(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
+	opts, err := clusters.renderOptions()
+	if err != nil {
+		return diff.Plan{}, err
+	}
+	opts.Clusters = nil
+	before, err := render.Render(ctx, snap, opts)
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("rendering %s: %w", against, err)
 	}
@@ -171,6 +177,12 @@ func clusterPlan(after render.ClusterState, before *render.ClusterState, against
 			p.Changes[i].File, p.Changes[i].Placement = o.File, o.Placement
 		}
 	}
+	for _, o := range append(slices.Clone(beforeObjs), after.Objects...) {
+		if o.Sealed && !slices.Contains(p.Undecrypted, o.File) {
+			p.Undecrypted = append(p.Undecrypted, o.File)
+		}
+	}
+	slices.Sort(p.Undecrypted)
 	return p
 }
 

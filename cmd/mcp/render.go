@@ -23,6 +23,7 @@ func newRenderCmd() *cobra.Command {
 the file and Placement it came from. It needs no cluster access.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			clusters.offline = true
 			if len(clusters.clusters) != 1 {
 				return errors.New("render needs exactly one --cluster NAME")
 			}
@@ -60,9 +61,9 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
-	return render.Render(ctx, snap, render.Options{
-		CredentialsDir: clusters.credentialsDir,
-		Clusters:       clusters.clusters,
-		Limits:         clusters.limits,
-	})
+	opts, err := clusters.renderOptions()
+	if err != nil {
+		return nil, err
+	}
+	return render.Render(ctx, snap, opts)
 }
