@@ -35,7 +35,7 @@ type clusterOptions struct {
 }
 
 func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.credentialsDir, "credentials-dir", "/etc/mcp/clusters", "directory holding one kubeconfig file per cluster")
+	fs.StringVar(&o.credentialsDir, "credentials-dir", "/etc/mcp/clusters", "directory holding one kubeconfig file per cluster, and age keys for SOPS-encrypted Secrets in sops/*.agekey")
 	fs.StringSliceVar(&o.clusters, "cluster", nil, "limit to this cluster (repeatable)")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "how many clusters are worked on at once")
 	addLimitFlags(fs, &o.limits)
