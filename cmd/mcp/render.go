@@ -38,6 +38,11 @@ the file and Placement it came from. It needs no cluster access.`,
 			if c.Err != nil {
 				return c.Err
 			}
+			for _, o := range c.Objects {
+				if o.Sealed {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: %s: not decrypted (no age key in <credentials-dir>/sops/): its Secret values are ciphertexts\n", o.Source())
+				}
+			}
 			out, err := render.Marshal(c.Objects)
 			if err != nil {
 				return err

@@ -171,6 +171,12 @@ func TestEncryptedSecrets(t *testing.T) {
 			t.Errorf("keyless diff --output %s shows the unchanged value:\n%s", format, out)
 		}
 	}
+	// render without a key prints the ciphertexts, and says so.
+	code, out, errOut = mcp(t, append([]string{"render", "--cluster", "eu"}, ci...)...)
+	noSecret("keyless render", out+errOut)
+	if code != exitOK || !strings.Contains(out, "ENC[AES256_GCM,") || !strings.Contains(errOut, "note: app/db.sops.yaml (document 1): not decrypted") {
+		t.Fatalf("keyless render: exit %d\n%s\n%s", code, out, errOut)
+	}
 	// With the key, the same plan without the note.
 	code, out, errOut = mcp(t, append([]string{"diff", "--against", base}, common...)...)
 	noSecret("diff with the key", out+errOut)
