@@ -22,7 +22,8 @@ import (
 //	    "fields": [{"path": "spec.replicas", "old": 2, "new": 3},
 //	               {"path": "data.password", "sensitive": true}]
 //	  }],
-//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "unchanged": 4}
+//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "unchanged": 4},
+//	  "undecrypted": ["apps/web/db.sops.yaml"]   // only when encrypted files were compared without a key
 //	}]}
 //
 // "adopt": the object exists without mcp's label and outside its
@@ -36,6 +37,10 @@ import (
 //
 // "old" or "new" is left out where the field is absent on that side, and
 // both are always left out of a sensitive field.
+//
+// "undecrypted": SOPS-encrypted files whose values were not decrypted (no
+// age key, as in the CI of a pull request) but compared by ciphertext: a
+// value whose ciphertext changed is sensitive and changed.
 type (
 	jsonPlan struct {
 		Clusters []jsonCluster `json:"clusters"`
@@ -47,6 +52,8 @@ type (
 		Remaining int          `json:"remaining,omitempty"`
 		Changes   []jsonChange `json:"changes"`
 		Summary   Summary      `json:"summary"`
+		// Undecrypted lists the files compared by ciphertext.
+		Undecrypted []string `json:"undecrypted,omitempty"`
 	}
 	jsonChange struct {
 		Action    Action      `json:"action"`
@@ -73,7 +80,7 @@ type (
 func WriteJSON(w io.Writer, p Plan) error {
 	out := jsonPlan{Clusters: make([]jsonCluster, 0, len(p.Clusters))}
 	for _, c := range p.Clusters {
-		jc := jsonCluster{Name: c.Cluster, Leaves: c.Leaves, Remaining: c.Remaining, Changes: []jsonChange{}, Summary: c.Summary()}
+		jc := jsonCluster{Name: c.Cluster, Leaves: c.Leaves, Remaining: c.Remaining, Changes: []jsonChange{}, Summary: c.Summary(), Undecrypted: c.Undecrypted}
 		if c.Err != nil {
 			jc.Error = c.Err.Error()
 		}

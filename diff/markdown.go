@@ -73,7 +73,7 @@ func planKey(c ClusterPlan) [sha256.Size]byte {
 	if c.Err != nil {
 		io.WriteString(h, c.Err.Error())
 	}
-	fmt.Fprintf(h, "\x00%t\x00%d\x00", c.Leaves, c.Remaining)
+	fmt.Fprintf(h, "\x00%t\x00%d\x00%q\x00", c.Leaves, c.Remaining, c.Undecrypted)
 	for _, ch := range c.Changes {
 		if !shown(ch) {
 			continue
@@ -280,6 +280,9 @@ func section(g *planGroup, block string) string {
 		return b.String()
 	}
 	fence := strings.Repeat("`", max(3, longestRun(block, '`')+1))
+	if n := undecryptedNote(g.plan); n != "" {
+		fmt.Fprintf(&b, "\n%s: %s\n", escapeCell(groupName(g, namesInRow)), escapeCell(n))
+	}
 	fmt.Fprintf(&b, "\n<details><summary>%s: %s</summary>\n\n", escapeHTML(groupName(g, namesInRow)), summaryLine(g.plan.Summary()))
 	if len(g.clusters) > 1 {
 		fmt.Fprintf(&b, "Clusters: %s\n\n", escapeCell(nameList(g.clusters)))

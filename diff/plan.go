@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -67,6 +68,22 @@ type ClusterPlan struct {
 	// as they are, no longer reconciled.
 	Leaves    bool
 	Remaining int
+	// Undecrypted are the SOPS-encrypted files whose values were compared
+	// as ciphertexts, without a key: a value whose ciphertext changed
+	// shows as changed, whether its plain text did or not.
+	Undecrypted []string
+}
+
+// undecryptedNote is the note of a plan with Undecrypted files.
+func undecryptedNote(c ClusterPlan) string {
+	if len(c.Undecrypted) == 0 {
+		return ""
+	}
+	files := make([]string, len(c.Undecrypted))
+	for i, f := range c.Undecrypted {
+		files[i] = clean(f)
+	}
+	return "note: values not decrypted (no age key), compared by ciphertext: " + strings.Join(files, ", ")
 }
 
 // Summary counts the changes of one cluster by action.

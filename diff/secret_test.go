@@ -88,3 +88,42 @@ func mustWrite(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestUndecryptedNote: a plan of encrypted files compared by ciphertext
+// says so in every format, and shows their changed values as sensitive.
+func TestUndecryptedNote(t *testing.T) {
+	secret := func(pw string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": "db", "namespace": "web"}, "stringData": map[string]any{"password": pw, "user": "ENC[AES256_GCM,data:u,iv:i,tag:t,type:str]"}}}
+	}
+	c := NewClusterPlan("eu", []*unstructured.Unstructured{secret("ENC[AES256_GCM,data:a,iv:b,tag:c,type:str]")}, []*unstructured.Unstructured{secret("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]")})
+	c.Undecrypted = []string{"apps/web/db.sops.yaml"}
+	p := Plan{Clusters: []ClusterPlan{c}}
+	var text, md, js bytes.Buffer
+	if err := WriteText(&text, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		out  string
+		want []string
+	}{
+		"text":     {text.String(), []string{"data.password: (sensitive value changed)", "note: values not decrypted (no age key), compared by ciphertext: apps/web/db.sops.yaml"}},
+		"markdown": {md.String(), []string{"data.password: (sensitive value changed)", "note: values not decrypted"}},
+		"json":     {js.String(), []string{`"undecrypted": [`, `"apps/web/db.sops.yaml"`, `"sensitive": true`}},
+	} {
+		for _, w := range tc.want {
+			if !strings.Contains(tc.out, w) {
+				t.Errorf("%s lacks %q:\n%s", name, w, tc.out)
+			}
+		}
+		if strings.Contains(tc.out, "ENC[") || strings.Contains(tc.out, "data.user") {
+			t.Errorf("%s shows a ciphertext or an unchanged value:\n%s", name, tc.out)
+		}
+	}
+}

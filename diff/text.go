@@ -78,6 +78,9 @@ func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 				pr.printf("      %s\n", fieldLine(fc))
 			}
 		}
+		if n := undecryptedNote(c); n != "" {
+			pr.printf("  %s\n", paint(ansiDim, n))
+		}
 		if c.Err != nil {
 			continue // the counts of a failed plan would mislead
 		}

@@ -33,6 +33,9 @@ type doc struct {
 	refs bool
 	// bytes is the document's share of the bytes it was read from.
 	bytes int64
+	// enc is markDecrypted or markSealed for a document of a
+	// SOPS-encrypted file, "" otherwise.
+	enc string
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

@@ -31,6 +31,12 @@ var (
 	ErrUnknownVariable = errors.New("unknown variable")
 	// ErrKustomize: kustomize could not build a kustomization.
 	ErrKustomize = errors.New("kustomize build failed")
+	// ErrEncrypted: a SOPS-encrypted file could not be used: no key
+	// decrypts it (ErrNoKey), its MAC does not match, or it is not a
+	// Secret.
+	ErrEncrypted = errors.New("SOPS-encrypted file")
+	// ErrNoKey: none of the operator's age keys decrypts a file.
+	ErrNoKey = errors.New("no age key of the operator decrypts it")
 )
 
 // Error is one problem, located: "file:line: cluster c: placement p: err".

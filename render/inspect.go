@@ -27,6 +27,8 @@ type inspection struct {
 	r     *repo
 	costs map[string]cost
 	busy  []string // kustomizations being inspected, to stop at cycles
+	// files are the resource files the build reads, which may be encrypted.
+	files []string
 }
 
 // kustomization inspects the kustomization in dir and those it includes.
@@ -166,6 +168,7 @@ func (in *inspection) resource(dir, ref string, fileOK bool) (cost, error) {
 	if !fileOK {
 		return cost{}, fmt.Errorf("%w: a component is a directory with a kustomization", ErrInvalid)
 	}
+	in.files = append(in.files, p)
 	data, err := in.r.readFile(p)
 	if err != nil {
 		return cost{}, err

@@ -41,6 +41,17 @@ func (r *repo) kustomize(ctx context.Context, dir string, lim Limits) ([]doc, er
 		return nil, &Error{File: file, Err: fmt.Errorf("%w: the kustomization expands to about %d objects and %d bytes; the limits are %d objects and %d bytes per cluster (--max-objects, --max-render-bytes)",
 			ErrTooLarge, c.objects, c.bytes, lim.objects(), lim.bytes())}
 	}
+	// Encrypted resources are decrypted in the copy, so that kustomize
+	// builds from the plain text.
+	var encErrs []error
+	for _, p := range in.files {
+		if _, err := r.manifest(p); err != nil {
+			encErrs = append(encErrs, err)
+		}
+	}
+	if len(encErrs) > 0 {
+		return nil, errors.Join(encErrs...)
+	}
 
 	type result struct {
 		out []byte
@@ -80,6 +91,7 @@ func (r *repo) kustomize(ctx context.Context, dir string, lim Limits) ([]doc, er
 		return nil, &Error{File: file, Err: fmt.Errorf("%w: output: %v", ErrKustomize, err)}
 	}
 	for i := range docs {
+		docs[i].enc = takeMark(&docs[i], r.nonce)
 		docs[i].line = 0
 		docs[i].index = i
 		docs[i].bytes = int64(len(res.out) / len(docs))

@@ -122,13 +122,20 @@ func (r *repo) skippedIn(dir string) []error {
 // plainFile reads one manifest file. mcp's own documents (Cluster,
 // Placement) may sit among manifests and are left out.
 func (r *repo) plainFile(file string) ([]doc, error) {
-	data, err := r.readFile(file)
+	data, err := r.manifest(file)
 	if err != nil {
+		var located *Error
+		if errors.As(err, &located) {
+			return nil, err
+		}
 		return nil, &Error{File: file, Err: err}
 	}
 	docs, err := decodeFile(file, data)
 	out := docs[:0]
 	for _, d := range docs {
+		if d.enc = takeMark(&d, r.nonce); d.enc != "" {
+			d.line = 0 // lines of the decrypted text, not of the file
+		}
 		if d.obj["apiVersion"] != APIVersion {
 			d.bytes = int64(len(data) / len(docs))
 			out = append(out, d)

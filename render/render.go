@@ -26,6 +26,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		return nil, err
 	}
 	defer r.close()
+	r.dec = opts.Decryption
 	ctx, cancel := opts.Limits.withTimeout(ctx)
 	defer cancel()
 	dir := "."
@@ -152,7 +153,8 @@ func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs 
 				}
 				continue
 			}
-			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name})
+			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name,
+				Encrypted: d.enc != "", Sealed: d.enc == markSealed})
 		}
 	}
 
@@ -200,14 +202,16 @@ func locate(err error, cluster, placement string) error {
 }
 
 // materialize builds a document's object for one cluster, substituting
-// the cluster's references unless the object opts out.
+// the cluster's references unless the object opts out. A document of an
+// encrypted file is substituted only when it opts in: its decrypted values
+// are taken as written.
 func materialize(d doc, sc *scope) (*unstructured.Unstructured, error) {
 	ann, _, _ := unstructured.NestedStringMap(d.obj, "metadata", "annotations")
 	var obj map[string]any
 	switch v, set := ann[AnnotationSubstitute]; {
-	case set && v != "disabled":
-		return nil, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: annotation %s: %q, the only value is \"disabled\"", ErrInvalid, AnnotationSubstitute, v)}
-	case set || !d.refs:
+	case set && v != "disabled" && v != "enabled":
+		return nil, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: annotation %s: %q, the values are \"disabled\" and \"enabled\"", ErrInvalid, AnnotationSubstitute, v)}
+	case v == "disabled" || !d.refs || (d.enc != "" && v != "enabled"):
 		obj = runtime.DeepCopyJSON(d.obj)
 	default:
 		c := converter{file: d.file, budget: maxValues, subst: sc.substitute}

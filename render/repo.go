@@ -45,6 +45,13 @@ type repo struct {
 	root *os.Root // the repo on disk, for the files read on first use
 	mu   sync.Mutex
 	lazy map[string]string // placeholder path → its real path below root
+
+	// dec decrypts SOPS-encrypted manifests; a file is decrypted once, in
+	// the copy, and marked with nonce (see encMarker). encErrs are the
+	// files that could not be.
+	dec     Decryption
+	nonce   string
+	encErrs map[string]error
 }
 
 // loadRepo copies the repo at dir into memory. Symlinks are followed only
@@ -64,7 +71,8 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 		return nil, fmt.Errorf("repo root %s: %w", dir, err)
 	}
 	mem := filesys.MakeFsInMemory()
-	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{}}
+	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{},
+		nonce: newNonce(), encErrs: map[string]error{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
 		osRoot.Close()
 		return nil, err
@@ -295,4 +303,28 @@ func (r *repo) files(dir string) ([]string, error) {
 
 func (r *repo) readFile(rel string) ([]byte, error) {
 	return r.fs.ReadFile(abs(rel))
+}
+
+// manifest reads a manifest file, decrypted when it is SOPS-encrypted:
+// the decrypted text replaces the file in the copy (never on disk), so
+// that kustomize reads it too.
+func (r *repo) manifest(rel string) ([]byte, error) {
+	data, err := r.readFile(rel)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.encErrs[rel]; err != nil {
+		return nil, err
+	}
+	if checkText(rel, data) != nil || !isEncrypted(data) {
+		return data, nil
+	}
+	out, err := unseal(rel, data, r.dec, r.nonce)
+	if err != nil {
+		r.encErrs[rel] = err
+		return nil, err
+	}
+	return out, r.mem.WriteFile(abs(rel), out)
 }

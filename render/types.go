@@ -14,7 +14,9 @@ import (
 // The annotation of SPEC section 1 that render alone reads, and the kinds
 // of the config repo. The others are in internal/object.
 const (
-	// AnnotationSubstitute set to "disabled" turns substitution off for one object.
+	// AnnotationSubstitute set to "disabled" turns substitution off for
+	// one object; "enabled" turns it on for a Secret of an encrypted file,
+	// which is not substituted otherwise.
 	AnnotationSubstitute = "mcp.dev/substitute"
 
 	// APIVersion is the apiVersion of Cluster and Placement documents.
@@ -36,6 +38,8 @@ type Options struct {
 	Clusters []string
 	// Limits bound the render's time and each cluster's objects and bytes.
 	Limits Limits
+	// Decryption holds the keys of SOPS-encrypted manifests.
+	Decryption Decryption
 }
 
 // Fleet is the desired state of every cluster at one revision.
@@ -125,6 +129,11 @@ type Object struct {
 	Placement string
 	// Wave is the mcp.dev/wave annotation, 0 when absent.
 	Wave int
+	// Encrypted says the object comes from a SOPS-encrypted file.
+	Encrypted bool
+	// Sealed says it was not decrypted (Decryption.KeepEncrypted): its
+	// Secret values are their ciphertexts and it must never be applied.
+	Sealed bool
 }
 
 // Key is the object's identity on its cluster.

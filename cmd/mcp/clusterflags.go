@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
 
 	"github.com/spf13/pflag"
 
@@ -24,10 +28,14 @@ type clusterOptions struct {
 	// allowInCluster lets Clusters with spec.inCluster use mcp's own
 	// service account; only the commands that connect have the flag.
 	allowInCluster bool
+	// offline is set by the commands whose objects are never applied
+	// (validate, render, diff --against): they keep a file they cannot
+	// decrypt encrypted instead of failing.
+	offline bool
 }
 
 func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.credentialsDir, "credentials-dir", "/etc/mcp/clusters", "directory holding one kubeconfig file per cluster")
+	fs.StringVar(&o.credentialsDir, "credentials-dir", "/etc/mcp/clusters", "directory holding one kubeconfig file per cluster, and age keys for SOPS-encrypted Secrets in sops/*.agekey")
 	fs.StringSliceVar(&o.clusters, "cluster", nil, "limit to this cluster (repeatable)")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "how many clusters are worked on at once")
 	addLimitFlags(fs, &o.limits)
@@ -67,4 +75,49 @@ func (o *clusterOptions) access() (render.Access, error) {
 		return render.Access{}, fmt.Errorf("--credentials-dir %s is not a directory", o.credentialsDir)
 	}
 	return render.Access{CredentialsDir: o.credentialsDir, AllowInCluster: o.allowInCluster}, nil
+}
+
+// sopsDir is where the age keys of SOPS-encrypted manifests are, below
+// --credentials-dir.
+const sopsDir = "sops"
+
+// decryption reads the age identities of <credentials-dir>/sops/*.agekey.
+// A missing directory means no keys: offline commands then keep encrypted
+// files encrypted, the others fail the clusters that place them. The
+// keys' text never appears in an error.
+func (o *clusterOptions) decryption() (render.Decryption, error) {
+	dec := render.Decryption{KeepEncrypted: o.offline}
+	if o.credentialsDir == "" {
+		return dec, nil
+	}
+	dir := filepath.Join(o.credentialsDir, sopsDir)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return dec, nil
+	case err != nil:
+		return dec, fmt.Errorf("--credentials-dir: %w", err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".agekey") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return dec, fmt.Errorf("--credentials-dir: %s/%s: %w", sopsDir, e.Name(), err)
+		}
+		ids, err := age.ParseIdentities(f)
+		f.Close()
+		if err != nil {
+			return dec, fmt.Errorf("--credentials-dir: %s/%s: not an age identity file (want lines AGE-SECRET-KEY-1...)", sopsDir, e.Name())
+		}
+		dec.AgeIdentities = append(dec.AgeIdentities, ids...)
+	}
+	return dec, nil
+}
+
+// renderOptions are the render options of the flags.
+func (o *clusterOptions) renderOptions() (render.Options, error) {
+	dec, err := o.decryption()
+	return render.Options{CredentialsDir: o.credentialsDir, Clusters: o.clusters, Limits: o.limits, Decryption: dec}, err
 }

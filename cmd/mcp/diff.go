@@ -81,6 +81,7 @@ create, update, delete, adopt or orphan, or a cluster that leaves.`,
 				warnings []string
 			)
 			if against != "" {
+				clusters.offline = true
 				plan, warnings, err = planAgainst(cmd.Context(), &src, &clusters, against)
 			} else {
 				plan, warnings, err = planLive(cmd.Context(), &src, &clusters)
@@ -144,7 +145,12 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	defer cleanup()
 	// All clusters at ref: a cluster the change adds is not there, and
 	// naming it in Options.Clusters would fail the whole render.
-	before, err := renderQuietly(ctx, snap, render.Options{CredentialsDir: clusters.credentialsDir, Limits: clusters.limits})
+	opts, err := clusters.renderOptions()
+	if err != nil {
+		return diff.Plan{}, nil, err
+	}
+	opts.Clusters = nil
+	before, err := renderQuietly(ctx, snap, opts)
 	if err != nil {
 		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)
 	}
@@ -203,6 +209,12 @@ func clusterPlan(after render.ClusterState, before *render.ClusterState, against
 			ch.Action, ch.Reason = deletion(ch.Placement, noPrune, fleet, name)
 		}
 	}
+	for _, o := range append(slices.Clone(beforeObjs), after.Objects...) {
+		if o.Sealed && !slices.Contains(p.Undecrypted, o.File) {
+			p.Undecrypted = append(p.Undecrypted, o.File)
+		}
+	}
+	slices.Sort(p.Undecrypted)
 	return p
 }
 

@@ -36,6 +36,7 @@ given, the first document of each headed by a "# Cluster: NAME" comment.`,
   mcp render --dir . --cluster aws-eu-prod --cluster gcp-us-prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			clusters.offline = true
 			if len(clusters.clusters) == 0 {
 				return errors.New("render needs a --cluster NAME (repeatable)")
 			}
@@ -62,6 +63,11 @@ given, the first document of each headed by a "# Cluster: NAME" comment.`,
 				if c.Err != nil {
 					errs = append(errs, c.Err)
 					continue
+				}
+				for _, o := range c.Objects {
+					if o.Sealed {
+						fmt.Fprintf(cmd.ErrOrStderr(), "note: %s: not decrypted (no age key in <credentials-dir>/sops/): its Secret values are ciphertexts\n", o.Source())
+					}
 				}
 				out, err := render.Marshal(render.ApplyOrder(c.Objects))
 				if err != nil {
@@ -99,11 +105,11 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
-	return renderQuietly(ctx, snap, render.Options{
-		CredentialsDir: clusters.credentialsDir,
-		Clusters:       clusters.clusters,
-		Limits:         clusters.limits,
-	})
+	opts, err := clusters.renderOptions()
+	if err != nil {
+		return nil, err
+	}
+	return renderQuietly(ctx, snap, opts)
 }
 
 // renderQuietly renders with os.Stderr pointing nowhere: kustomize prints

@@ -116,9 +116,9 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	opts.DryRun = o.dryRun
 	opts.Concurrency = clusters.concurrency
 	opts.StatusPath = o.statusPath
-	opts.Render.CredentialsDir = clusters.credentialsDir
-	opts.Render.Clusters = clusters.clusters
-	opts.Render.Limits = clusters.limits
+	if opts.Render, err = clusters.renderOptions(); err != nil {
+		return err
+	}
 
 	if gs, ok := s.(*git.Source); ok && !o.noStatus {
 		sw, err := statusWriter(gs, o)

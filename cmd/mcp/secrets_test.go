@@ -3,28 +3,35 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"mcp.dev/mcp/internal/gitserver"
+	"mcp.dev/mcp/internal/sopstest"
 	"mcp.dev/mcp/internal/testenv"
 )
 
 // secretFleet is a one-cluster repo with a Secret holding value (as
-// stringData) and key (as data), and a Secret the API refuses because its
-// data is not base64.
+// stringData) and key (as data), a Secret the API refuses because its
+// data is not base64, and a SOPS-encrypted Secret holding "sops-" + value
+// for the age key sopsKey.
 func secretFleet(value, key, refused string) map[string]string {
 	return map[string]string{
+		"app/sealed.sops.yaml": string(sopstest.Encrypt(testingT{}, "sealed.sops.yaml",
+			[]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: sealed}\nstringData: {token: \"sops-"+value+"\"}\n"), sopsKey.Recipient().String())),
 		"fleet.yaml": "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: eu}\n---\n" +
 			"apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: app}\nspec: {path: app, clusterSelector: {}, namespace: sec}\n",
 		"app/app.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: sec}\n---\n" +
@@ -70,6 +77,15 @@ func TestSecretsNeverShow(t *testing.T) {
 		for j, s := range v {
 			needles[[]string{"password", "apikey", "refused"}[j]+" "+string(rune('1'+i))] = s
 		}
+		needles["encrypted "+string(rune('1'+i))] = "sops-" + v[0]
+	}
+	needles["age key"] = sopsKey.String()
+	// The key of the encrypted Secret, where the operator puts it.
+	if err := os.MkdirAll(filepath.Join(env.KubeconfigDir, "sops"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(env.KubeconfigDir, "sops", "fleet.agekey"), []byte(sopsKey.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	var outputs []string // everything to search, prefixed by where it came from
 	collect := func(where, text string) { outputs = append(outputs, where+":\n"+text) }
@@ -120,10 +136,13 @@ func TestSecretsNeverShow(t *testing.T) {
 		{"diff", "--output", "text"}, {"diff", "--output", "markdown"}, {"diff", "--output", "json"},
 		{"diff", "--against", rev1, "--output", "text"}, {"diff", "--against", rev1, "--output", "markdown"},
 		{"diff", "--against", rev1, "--output", "json"},
-		{"render", "--cluster", "eu"}, // shows manifests; searched for the tokens only
+		{"diff", "--against", rev1, "--output", "text", "--credentials-dir", t.TempDir()}, // no key: by ciphertext
+		{"render", "--cluster", "eu"},                                                     // shows manifests; searched for the tokens only
 		{"apply"}, {"apply"},
 	} {
-		out, _ := exec.Command(bin, append(args, common...)...).CombinedOutput()
+		// The command's own flags last, so that they win over common.
+		full := append(append([]string{args[0]}, common...), args[1:]...)
+		out, _ := exec.Command(bin, full...).CombinedOutput()
 		if args[0] == "render" {
 			for _, n := range []string{"git token", "basic auth", "cluster token"} {
 				if strings.Contains(string(out), needles[n]) {
@@ -131,6 +150,9 @@ func TestSecretsNeverShow(t *testing.T) {
 				}
 			}
 			continue
+		}
+		if slices.Contains(args, "--credentials-dir") && !strings.Contains(string(out), "note: values not decrypted") {
+			t.Errorf("mcp %s without a key does not say that values were not decrypted:\n%s", strings.Join(args, " "), out)
 		}
 		if args[0] == "diff" && !strings.Contains(string(out), "sensitive") && !strings.Contains(string(out), "Secret") {
 			t.Errorf("mcp %s shows no Secret change:\n%s", strings.Join(args, " "), out)
@@ -204,3 +226,20 @@ func grepLine(text, s string) string {
 	}
 	return ""
 }
+
+// sopsKey encrypts the Secret of secretFleet.
+var sopsKey = func() *age.X25519Identity {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		panic(err)
+	}
+	return id
+}()
+
+// testingT lets secretFleet encrypt outside a test's goroutine; the
+// encryption fails only on a broken build.
+type testingT struct{ testing.TB }
+
+func (testingT) Helper()                      {}
+func (testingT) Fatal(args ...any)            { panic(fmt.Sprint(args...)) }
+func (testingT) Fatalf(f string, args ...any) { panic(fmt.Sprintf(f, args...)) }
