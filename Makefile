@@ -41,9 +41,10 @@ $(BIN)/etcd: hack/controlplane/go.mod hack/controlplane/go.sum
 browser: ## install chromium for the dashboard's browser tests
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation)
 
-lint: ## gofmt check and go vet
+lint: ## gofmt check, go vet, and go.mod tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 # govulncheck against the Go vulnerability database that hack/vulncheck
 # pins (golang.org/x/vulndb), written out as a local directory: the scan
