@@ -17,6 +17,12 @@ type cost struct{ objects, bytes int64 }
 
 func (c *cost) add(o cost) { c.objects += o.objects; c.bytes += o.bytes }
 
+// fileCost is what a file of documents costs: one object per document
+// (counted by separators, not parsed) and its bytes.
+func fileCost(data []byte) cost {
+	return cost{objects: int64(bytes.Count(data, []byte("\n---")) + 1), bytes: int64(len(data))}
+}
+
 // inspection reads kustomizations the way kustomize does, before kustomize
 // does: with kustomize's own decoder (keys in any case, YAML tags decoded),
 // so that what is checked is what would be loaded. Every file reference
@@ -173,7 +179,7 @@ func (in *inspection) resource(dir, ref string, fileOK bool) (cost, error) {
 	if err != nil {
 		return cost{}, err
 	}
-	return cost{objects: int64(bytes.Count(data, []byte("\n---")) + 1), bytes: int64(len(data))}, nil
+	return fileCost(data), nil
 }
 
 // plugin inspects an entry of generators, transformers or validators: a
@@ -199,7 +205,7 @@ func (in *inspection) plugin(dir, file, ref string) (cost, error) {
 	if err != nil {
 		return cost{}, err
 	}
-	return cost{objects: int64(bytes.Count(data, []byte("\n---")) + 1), bytes: int64(len(data))}, remoteIn(p, data)
+	return fileCost(data), remoteIn(p, data)
 }
 
 // file checks a reference to a file kustomize loads and returns its content.
