@@ -24,7 +24,8 @@ import (
 //	  }],
 //	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "unchanged": 4},
 //	  "undecrypted": ["apps/web/db.sops.yaml"]   // only when encrypted files were compared without a key
-//	}]}
+//	}],
+//	"warnings": ["apps/web.yaml:7: Deployment web: unknown field spec.foo: …"]}
 //
 // "adopt": the object exists without mcp's label and outside its
 // inventory, and applying takes it over; its fields are listed as for an
@@ -38,12 +39,15 @@ import (
 // "old" or "new" is left out where the field is absent on that side, and
 // both are always left out of a sensitive field.
 //
+// "warnings": the render's warnings, one line each (absent when none).
+//
 // "undecrypted": SOPS-encrypted files whose values were not decrypted (no
 // age key, as in the CI of a pull request) but compared by ciphertext: a
 // value whose ciphertext changed is sensitive and changed.
 type (
 	jsonPlan struct {
 		Clusters []jsonCluster `json:"clusters"`
+		Warnings []string      `json:"warnings,omitempty"`
 	}
 	jsonCluster struct {
 		Name      string       `json:"name"`
@@ -78,7 +82,7 @@ type (
 // WriteJSON writes p in the schema documented above, indented, one
 // document followed by a newline.
 func WriteJSON(w io.Writer, p Plan) error {
-	out := jsonPlan{Clusters: make([]jsonCluster, 0, len(p.Clusters))}
+	out := jsonPlan{Clusters: make([]jsonCluster, 0, len(p.Clusters)), Warnings: p.Warnings}
 	for _, c := range p.Clusters {
 		jc := jsonCluster{Name: c.Cluster, Leaves: c.Leaves, Remaining: c.Remaining, Changes: []jsonChange{}, Summary: c.Summary(), Undecrypted: c.Undecrypted}
 		if c.Err != nil {

@@ -16,6 +16,7 @@ const MarkdownLimit = 60000
 // Limits of the parts of a shortened markdown plan.
 const (
 	tableShare     = 3    // the table takes at most 1/tableShare of the limit
+	warningShare   = 6    // the warnings take at most 1/warningShare of it
 	namesInRow     = 3    // cluster names in a table row of a group
 	maxNamesLen    = 4000 // characters of a section's list of cluster names
 	maxBriefLines  = 100  // object lines of a section without its fields
@@ -100,6 +101,7 @@ func markdown(p Plan, limit int) string {
 	// The table, cut to its share of the limit.
 	var head strings.Builder
 	head.WriteString(overview(p, len(groups)))
+	head.WriteString(warningList(p.Warnings, limit/warningShare))
 	head.WriteString("| clusters | create | update | delete | adopt | keep | orphan | note |\n")
 	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	rows := len(groups)
@@ -239,6 +241,29 @@ func overview(p Plan, groups int) string {
 		line += ": " + joinAnd(parts)
 	}
 	return line + ".\n\n"
+}
+
+// warningList is the render's warnings as a list of at most limit bytes,
+// and a line counting those left out.
+func warningList(warnings []string, limit int) string {
+	if len(warnings) == 0 {
+		return ""
+	}
+	what := "warnings"
+	if len(warnings) == 1 {
+		what = "warning"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%d %s** (`--strict` makes them fail):\n\n", len(warnings), what)
+	for i, w := range warnings {
+		line := "- " + escapeCell(w) + "\n"
+		if b.Len()+len(line) > limit {
+			fmt.Fprintf(&b, "- … and %d more (all of them are in the JSON plan)\n", len(warnings)-i)
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String() + "\n"
 }
 
 // tableRow is the summary row of a group.

@@ -145,6 +145,10 @@ func shown(ch Change) bool { return ch.Action != Unchanged }
 // Plan is what applying would do to each cluster of a fleet.
 type Plan struct {
 	Clusters []ClusterPlan
+	// Warnings are the render's problems that did not stop it (a
+	// Placement that selects no cluster, a field a newer server may
+	// know); a pull request's reviewers see them with its plan.
+	Warnings []string
 }
 
 // HasChanges reports whether applying p would change any cluster. Clusters

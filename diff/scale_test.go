@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,40 @@ func BenchmarkMarkdownLarge(b *testing.B) {
 		if err := WriteMarkdown(&buf, p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPlanWarnings: the render's warnings reach the pull-request comment,
+// escaped and bounded, and the JSON plan in full.
+func TestPlanWarnings(t *testing.T) {
+	p := Plan{Clusters: []ClusterPlan{{Cluster: "c1"}}}
+	for i := range 2000 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("apps/a.yaml:%d: Deployment web: unknown field spec.x%d <b>|@team", i, i))
+	}
+	var md, js bytes.Buffer
+	if err := WriteMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**2000 warnings** (`--strict` makes them fail)", "- apps/a.yaml:0: Deployment web: unknown field spec.x0 &lt;b&gt;\\|&#64;team", "more (all of them are in the JSON plan)"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+	if md.Len() > MarkdownLimit/warningShare+1000 {
+		t.Errorf("warnings took %d characters", md.Len())
+	}
+	var got struct{ Warnings []string }
+	if err := json.Unmarshal(js.Bytes(), &got); err != nil || len(got.Warnings) != 2000 {
+		t.Errorf("JSON plan holds %d warnings (%v), want 2000", len(got.Warnings), err)
+	}
+	md.Reset()
+	if err := WriteMarkdown(&md, Plan{Clusters: p.Clusters}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(md.String(), "warning") {
+		t.Errorf("a plan without warnings mentions them:\n%s", md.String())
 	}
 }

@@ -170,8 +170,8 @@ func TestForeignGitOpsWarnings(t *testing.T) {
 			want:     []string{"apps/a.yaml:5", "${cluster_name}", "${cluster.name}"},
 		},
 		"Flux variable with a default": {
-			manifest: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: ${replicas:=2}\n",
-			want:     []string{"apps/a.yaml:5", "${replicas:=2}", "${var.replicas}", "spec.vars"},
+			manifest: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: web:${tag:=1.25}\n",
+			want:     []string{"apps/a.yaml:9", "${tag:=1.25}", "${var.tag}", "spec.vars"},
 		},
 		"in kustomize output": {
 			manifest: "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: guestbook}\n",
@@ -205,6 +205,8 @@ func TestForeignGitOpsWarnings(t *testing.T) {
 	}
 }
 
+const rolloutCRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: rollouts.argoproj.io}\nspec: {group: argoproj.io, names: {kind: Rollout, plural: rollouts}, scope: Namespaced}\n"
+
 // TestNoForeignWarnings: text that only looks like another tool's is left
 // alone.
 func TestNoForeignWarnings(t *testing.T) {
@@ -213,7 +215,7 @@ func TestNoForeignWarnings(t *testing.T) {
 		"escaped":                     "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"$${name}\"}\n",
 		"upper case environment":      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"${HOME}\"}\n",
 		"substitution disabled":       "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations: {mcp.dev/substitute: disabled}\nspec: {externalName: \"${name}\"}\n",
-		"Argo Rollouts":               "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\n",
+		"Argo Rollouts":               rolloutCRD + "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\n",
 		"mcp variables":               "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {externalName: \"${cluster.name}.${var.domain}\"}\n",
 	} {
 		t.Run(name, func(t *testing.T) {

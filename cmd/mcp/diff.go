@@ -90,6 +90,7 @@ create, update, delete, adopt or orphan, or a cluster that leaves.`,
 				return err
 			}
 			warnErr := warn.report(cmd.ErrOrStderr(), warnings)
+			plan.Warnings = warnings
 			if err := write(cmd.OutOrStdout(), plan); err != nil {
 				return err
 			}

@@ -1,0 +1,211 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"mcp.dev/mcp/source"
+)
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+`
+
+// TestSchemaOfBuiltinKinds: objects of built-in kinds are checked against
+// the API's types at their field's line, before anything is applied.
+func TestSchemaOfBuiltinKinds(t *testing.T) {
+	tests := map[string]struct {
+		old, new string // a line of deployment and what replaces it
+		manifest string // instead of deployment
+		want     []string
+		warning  bool   // a warning, not an error
+		hidden   string // must not appear anywhere
+	}{
+		"typo near a field": {
+			old: "  replicas: 2", new: "  replica: 2",
+			want: []string{"apps/a.yaml:6:", "Deployment web", "unknown field spec.replica (did you mean replicas?)"},
+		},
+		"typo in a container": {
+			old: "        image: nginx:1.27", new: "        imag: nginx:1.27",
+			want: []string{"apps/a.yaml:15:", "unknown field spec.template.spec.containers[0].imag (did you mean image?)"},
+		},
+		"a word for a number": {
+			old: "  replicas: 2", new: "  replicas: two",
+			want: []string{"apps/a.yaml:6:", `spec.replicas: want a whole number, got "two"`},
+		},
+		"a number for a string": {
+			old: "        - containerPort: 80", new: "        - containerPort: 80\n        env:\n        - {name: PORT, value: 8080}",
+			want: []string{"apps/a.yaml:19:", "env[0].value: want a string, got 8080 (quote it)"},
+		},
+		"an annotation that is a number": {
+			old: "  name: web", new: "  name: web\n  annotations: {prometheus.io/port: 9090}",
+			want: []string{"apps/a.yaml:5:", "metadata.annotations.prometheus.io/port: want a string, got 9090 (quote it)"},
+		},
+		"a mapping for a list": {
+			old: "        - containerPort: 80", new: "          containerPort: 80",
+			want: []string{"ports: want a list, got a mapping"},
+		},
+		"not a quantity": {
+			old: "        image: nginx:1.27", new: "        image: nginx:1.27\n        resources: {limits: {cpu: 100mi}}",
+			want: []string{"resources.limits.cpu: \"100mi\" is not a quantity"},
+		},
+		"int or string": {
+			manifest: "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - port: 80\n    targetPort: [http]\n",
+			want:     []string{"apps/a.yaml:7:", "Service s", "targetPort: want a number or a string, got a list"},
+		},
+		"a field no near name explains": {
+			old: "  replicas: 2", new: "  replicas: 2\n  rolloutStrategyOfTheFuture: fast",
+			want: []string{"apps/a.yaml:7", "Deployment web", "unknown field spec.rolloutStrategyOfTheFuture", "DeploymentSpec"}, warning: true,
+		},
+		"secret data that is not base64": {
+			manifest: "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\ndata:\n  password: hunter2-is-plain\n",
+			want:     []string{"apps/a.yaml:5:", "Secret db", "data.password: not base64 (plain text goes in stringData)"},
+			hidden:   "hunter2",
+		},
+		"a secret's value is never quoted": {
+			manifest: "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  pin: 48151623\n",
+			want:     []string{"apps/a.yaml:5:", "stringData.pin: want a string, got a number"},
+			hidden:   "48151623",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			manifest := tc.manifest
+			if manifest == "" {
+				if !strings.Contains(deployment, tc.old+"\n") {
+					t.Fatalf("%q is no line of the deployment", tc.old)
+				}
+				manifest = strings.Replace(deployment, tc.old+"\n", tc.new+"\n", 1)
+			}
+			f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": manifest})}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			if tc.warning {
+				if err := f.Err(); err != nil {
+					t.Fatalf("want a warning only, got %v", err)
+				}
+				got = strings.Join(f.Warnings, "\n")
+			} else {
+				if f.Err() == nil {
+					t.Fatalf("rendered without error; warnings: %q", f.Warnings)
+				}
+				if len(f.Clusters[0].Objects) != 0 {
+					t.Errorf("a cluster with an invalid object kept %d objects", len(f.Clusters[0].Objects))
+				}
+				got = f.Err().Error()
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("missing %q in:\n%s", w, got)
+				}
+			}
+			if tc.hidden != "" && strings.Contains(got+strings.Join(f.Warnings, ""), tc.hidden) {
+				t.Errorf("the message shows the secret's value:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestSchemaAcceptsWhatTheServerAccepts: valid objects, substituted
+// values and custom kinds are not refused.
+func TestSchemaAcceptsWhatTheServerAccepts(t *testing.T) {
+	files := map[string]string{
+		"mcp.yaml": `apiVersion: mcp.dev/v1alpha1
+kind: Cluster
+metadata: {name: c1}
+spec: {vars: {replicas: 3}}
+---
+apiVersion: mcp.dev/v1alpha1
+kind: Placement
+metadata: {name: p}
+spec: {path: apps, clusterSelector: {}}
+`,
+		"apps/deploy.yaml": strings.Replace(deployment, "replicas: 2", "replicas: ${var.replicas}", 1),
+		"apps/svc.yaml":    "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports:\n  - {port: 80, targetPort: http}\n  - {port: 81, targetPort: 8081}\n",
+		"apps/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: aGVsbG8=}\nstringData: {b: plain}\n",
+		"apps/issuer.yaml": "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: le}\nspec: {acme: {anything: [1, two]}}\n---\n" +
+			"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: clusterissuers.cert-manager.io}\nspec: {group: cert-manager.io, names: {kind: ClusterIssuer, plural: clusterissuers}, scope: Cluster}\n",
+		"apps/job.yaml": `apiVersion: batch/v1
+kind: Job
+metadata: {name: j, creationTimestamp: 2024-01-01T00:00:00Z}
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: j
+        image: busybox
+        resources: {requests: {cpu: 250m, memory: 64Mi}, limits: {cpu: 1, memory: 1.5Gi}}
+        command: [sh, -c, "true"]
+`,
+	}
+	f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, files)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Warnings) > 0 {
+		t.Errorf("warnings: %q", f.Warnings)
+	}
+	if n := len(f.Clusters[0].Objects); n != 6 {
+		t.Errorf("rendered %d objects, want 6", n)
+	}
+}
+
+// TestSchemaOfKustomizeOutput: objects built by kustomize are checked too,
+// named by kind and name since their lines are not the repo's.
+func TestSchemaOfKustomizeOutput(t *testing.T) {
+	files := map[string]string{
+		"mcp.yaml":                "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c1}\n---\napiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: p}\nspec: {path: apps, clusterSelector: {}}\n",
+		"apps/kustomization.yaml": "resources: [deploy.yaml]\nnamePrefix: prod-\n",
+		"apps/deploy.yaml":        strings.Replace(deployment, "replicas: 2", "replicas: two", 1),
+	}
+	f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, files)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.Err()
+	if err == nil || !strings.Contains(err.Error(), `Deployment prod-web: spec.replicas: want a whole number, got "two"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestUndefinedKinds: a custom kind no CRD of the repo defines is a
+// warning, once per kind, naming the first object.
+func TestUndefinedKinds(t *testing.T) {
+	issuer := "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: %s}\n---\n"
+	files := map[string]string{
+		"mcp.yaml":         baseConfig,
+		"apps/issuer.yaml": fmt.Sprintf(issuer, "a") + fmt.Sprintf(issuer, "b") + rolloutCRD + "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\n",
+	}
+	f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, files)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "apps/issuer.yaml:1: ClusterIssuer a (and 1 more objects of the kind): kind ClusterIssuer.cert-manager.io is neither built in nor defined by a CustomResourceDefinition in the repo"
+	if len(f.Warnings) != 1 || !strings.HasPrefix(f.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting %q", f.Warnings, want)
+	}
+}
