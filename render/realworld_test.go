@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"mcp.dev/mcp/internal/object"
@@ -21,6 +22,9 @@ func TestRealWorld(t *testing.T) {
 	}
 	if c.Err != nil {
 		t.Fatalf("render failed:\n%s", errorLines(c.Err))
+	}
+	if len(f.Warnings) > 0 {
+		t.Errorf("warnings about valid manifests:\n%s", strings.Join(f.Warnings, "\n"))
 	}
 	clusterScopedKinds := map[string]bool{
 		"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "IngressClass": true,

@@ -55,23 +55,23 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			continue
 		}
 		docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
-		errs := []error{loadErrs[p.Name]}
 		for _, d := range docs[p.Name] {
-			sc := checkSchema(d)
-			errs = append(errs, sc.errs...)
-			for _, w := range append(foreignWarnings(d), sc.warnings...) {
+			for _, w := range foreignWarnings(d) {
 				if !slices.Contains(cfg.warnings, w) {
 					cfg.warnings = append(cfg.warnings, w)
 				}
 			}
 		}
-		loadErrs[p.Name] = errors.Join(errs...)
+	}
+	warnings := checkSchemas(cfg.placements, docs, loadErrs)
+	for i := range cfg.placements {
+		p := &cfg.placements[i]
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
 			p.err = &Error{Placement: p.Name, Err: loadErrs[p.Name]}
 		}
 	}
 
-	for _, w := range append(r.warnings, undefinedKinds(cfg.placements, docs)...) {
+	for _, w := range append(r.warnings, warnings...) {
 		if !slices.Contains(cfg.warnings, w) {
 			cfg.warnings = append(cfg.warnings, w)
 		}

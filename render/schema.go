@@ -3,7 +3,9 @@ package render
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,7 +13,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -34,21 +35,42 @@ type schemaCheck struct {
 	warnings []string
 }
 
-// checkSchema checks d if its kind is built in. Sealed documents (SOPS
-// ciphertext) are skipped: their values are not what the server sees.
-func checkSchema(d doc) schemaCheck {
+// checkSchemas checks every document of the placements, adding errors
+// to loadErrs, and returns the warnings.
+func checkSchemas(ps []Placement, docs map[string][]doc, loadErrs map[string]error) []string {
+	crds := fleetCRDs(ps, docs)
+	var warnings []string
+	for _, p := range ps {
+		errs := []error{loadErrs[p.Name]}
+		for _, d := range docs[p.Name] {
+			sc := checkSchema(d, crds)
+			errs = append(errs, sc.errs...)
+			warnings = append(warnings, sc.warnings...)
+		}
+		if err := errors.Join(errs...); err != nil {
+			loadErrs[p.Name] = err
+		}
+	}
+	return append(warnings, undefinedKinds(ps, docs, crds)...)
+}
+
+// checkSchema checks d if its kind is built in or defined by a CRD of the
+// repo. Sealed documents (SOPS ciphertext) are skipped: their values are
+// not what the server sees.
+func checkSchema(d doc, crds crdSchemas) schemaCheck {
 	var sc schemaCheck
 	if d.node == nil || d.enc == markSealed {
 		return sc
 	}
 	apiVersion, _ := d.obj["apiVersion"].(string)
 	kind, _ := d.obj["kind"].(string)
-	t := builtinType(schema.FromAPIVersionAndKind(apiVersion, kind))
-	if t == nil {
-		return sc
-	}
+	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
 	w := schemaWalker{d: d, what: describe(d.obj), out: &sc, secret: kind == "Secret" && apiVersion == "v1"}
-	w.walk(resolveAlias(d.node), t, "")
+	if t := builtinType(gvk); t != nil {
+		w.walk(resolveAlias(d.node), t, "")
+	} else if s, ok := crds.versions[gvk]; ok && s != nil {
+		w.custom(resolveAlias(d.node), s)
+	}
 	return sc
 }
 
@@ -193,19 +215,20 @@ func (w *schemaWalker) object(n *yaml.Node, t reflect.Type, at string) {
 			w.walk(v, ft, join(at, k.Value))
 			continue
 		}
-		names := slices.Sorted(func(yield func(string) bool) {
-			for name := range fields {
-				if !yield(name) {
-					return
-				}
-			}
-		})
-		if s, near := closest(k.Value, names); near {
-			w.fail(k, "unknown field %s (did you mean %s?)", join(at, k.Value), s)
-			continue
-		}
-		w.warn(k, "unknown field %s: not in the schema of %s this mcp knows; the server refuses it unless it is newer and has it", join(at, k.Value), t.Name())
+		w.unknown(k, join(at, k.Value), slices.Collect(maps.Keys(fields)), "the schema of "+t.Name()+" this mcp knows; the server refuses it unless it is newer and has it")
 	}
+}
+
+// unknown reports a field the schema does not have: an error when a
+// known one is near, since it is a typo; else a warning, since the
+// cluster's server may know a schema render does not.
+func (w *schemaWalker) unknown(k *yaml.Node, path string, names []string, schemaOf string) {
+	slices.Sort(names)
+	if s, near := closest(k.Value, names); near {
+		w.fail(k, "unknown field %s (did you mean %s?)", path, s)
+		return
+	}
+	w.warn(k, "unknown field %s: not in %s", path, schemaOf)
 }
 
 var (
@@ -298,17 +321,8 @@ func (w *schemaWalker) shown(n *yaml.Node) string {
 // neither built in nor defined by a CustomResourceDefinition the fleet
 // places: offline, nothing tells whether the clusters have it, and an
 // apply of it fails where they do not.
-func undefinedKinds(ps []Placement, docs map[string][]doc) []string {
-	defined := map[schema.GroupKind]bool{}
-	for _, p := range ps {
-		for _, d := range docs[p.Name] {
-			if d.obj["kind"] == crdKind.Kind && strings.HasPrefix(fmt.Sprint(d.obj["apiVersion"]), crdKind.Group+"/") {
-				group, _, _ := unstructured.NestedString(d.obj, "spec", "group")
-				kind, _, _ := unstructured.NestedString(d.obj, "spec", "names", "kind")
-				defined[schema.GroupKind{Group: group, Kind: kind}] = true
-			}
-		}
-	}
+func undefinedKinds(ps []Placement, docs map[string][]doc, crds crdSchemas) []string {
+	defined := crds.kinds
 	type use struct {
 		first string
 		n     int

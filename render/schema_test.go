@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -207,5 +208,87 @@ func TestUndefinedKinds(t *testing.T) {
 	want := "apps/issuer.yaml:1: ClusterIssuer a (and 1 more objects of the kind): kind ClusterIssuer.cert-manager.io is neither built in nor defined by a CustomResourceDefinition in the repo"
 	if len(f.Warnings) != 1 || !strings.HasPrefix(f.Warnings[0], want) {
 		t.Errorf("warnings %q, want one starting %q", f.Warnings, want)
+	}
+}
+
+// TestSchemaOfCustomKinds: custom objects are checked against the
+// openAPIV3Schema of the repo's CRD for their version (cert-manager's
+// real CRDs here).
+func TestSchemaOfCustomKinds(t *testing.T) {
+	crds, err := os.ReadFile("../testdata/realworld/cert-manager-crds/cert-manager.io_clusterissuers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := os.ReadFile("../testdata/realworld/cert-manager-crds/cert-manager.io_certificates.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const issuer = `apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef:
+      name: letsencrypt-key
+    solvers:
+    - http01:
+        ingress:
+          ingressClassName: nginx
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web, namespace: web}
+spec:
+  secretName: web-tls
+  dnsNames: [web.example.com]
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+  privateKey: {algorithm: ECDSA, size: 256}
+`
+	tests := map[string]struct {
+		old, new string
+		want     string
+		warning  bool
+	}{
+		"valid":               {},
+		"typo":                {old: "    server:", new: "    servr:", want: "apps/issuer.yaml:7: cluster c1: placement p: invalid: ClusterIssuer letsencrypt: unknown field spec.acme.servr (did you mean server?)"},
+		"a string for a map":  {old: "    privateKeySecretRef:\n      name: letsencrypt-key", new: "    privateKeySecretRef: letsencrypt-key", want: "spec.acme.privateKeySecretRef: want a mapping, got \"letsencrypt-key\""},
+		"not in the enum":     {old: "algorithm: ECDSA", new: "algorithm: ECDS", want: "spec.privateKey.algorithm: \"ECDS\" is not one of RSA, ECDSA, Ed25519 (did you mean ECDSA?)"},
+		"a number for a list": {old: "dnsNames: [web.example.com]", new: "dnsNames: 3", want: "spec.dnsNames: want a list, got 3"},
+		"unknown top level":   {old: "  secretName: web-tls", new: "  secretName: web-tls\n  renewNow: true", want: "unknown field spec.renewNow: not in the schema of its CustomResourceDefinition", warning: true},
+		"metadata":            {old: "metadata: {name: web, namespace: web}", new: "metadata: {name: web, namespace: web, labls: {a: b}}", want: "unknown field metadata.labls (did you mean labels?)"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			manifest := strings.Replace(issuer, tc.old, tc.new, 1)
+			if tc.old != "" && manifest == issuer {
+				t.Fatalf("%q is not in the manifest", tc.old)
+			}
+			files := map[string]string{"mcp.yaml": baseConfig, "apps/issuer.yaml": manifest, "apps/crds.yaml": string(crds) + "\n---\n" + string(certs)}
+			f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, files)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(f.Warnings, "\n")
+			switch {
+			case tc.want == "":
+				if f.Err() != nil || len(f.Warnings) > 0 {
+					t.Fatalf("valid objects refused: %v %q", f.Err(), f.Warnings)
+				}
+				return
+			case tc.warning:
+				if f.Err() != nil {
+					t.Fatalf("want a warning only, got %v", f.Err())
+				}
+			case f.Err() == nil:
+				t.Fatalf("rendered without error; warnings %q", f.Warnings)
+			default:
+				got = f.Err().Error()
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("missing %q in:\n%s", tc.want, got)
+			}
+		})
 	}
 }

@@ -25,8 +25,8 @@ import (
 )
 
 // secretFleet is a one-cluster repo with a Secret holding value (as
-// stringData) and key (as data), a Secret the API refuses because its
-// data is not base64, and a SOPS-encrypted Secret holding "sops-" + value
+// stringData) and key (as data), a Secret the API refuses because it is
+// a TLS Secret without a certificate, and a SOPS-encrypted Secret holding "sops-" + value
 // for the age key sopsKey.
 func secretFleet(value, key, refused string) map[string]string {
 	return map[string]string{
@@ -37,7 +37,9 @@ func secretFleet(value, key, refused string) map[string]string {
 		"app/app.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: sec}\n---\n" +
 			"apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: \"" + value + "\"}\n" +
 			"data: {apikey: \"" + base64.StdEncoding.EncodeToString([]byte(key)) + "\"}\n---\n" +
-			"apiVersion: v1\nkind: Secret\nmetadata: {name: refused}\ndata: {token: \"" + refused + "\"}\n---\n" +
+			// The server refuses it (a TLS Secret needs tls.crt and tls.key)
+			// with its value inside.
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: refused}\ntype: kubernetes.io/tls\nstringData: {token: \"" + refused + "\"}\n---\n" +
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\ndata: {value: \"" + value[:3] + "\"}\n",
 	}
 }
@@ -69,9 +71,9 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 	needles := map[string]string{"git token": token, "basic auth": "mcp:" + token, "cluster token": kc.AuthInfos["eu"].Token}
 	values := [][3]string{
-		{"pw-V4LUE-one-91c2", "apikey-K3Y-one-77d0", "REFUSED-0ne-not-base64!"},
-		{"pw-V4LUE-two-0a5e", "apikey-K3Y-two-3c18", "REFUSED-tw0-not-base64!"},
-		{"pw-V4LUE-three-e6b7", "apikey-K3Y-three-52aa", "REFUSED-thr3e-not-base64!"},
+		{"pw-V4LUE-one-91c2", "apikey-K3Y-one-77d0", "REFUSED-0ne-no-tls-crt"},
+		{"pw-V4LUE-two-0a5e", "apikey-K3Y-two-3c18", "REFUSED-tw0-no-tls-crt"},
+		{"pw-V4LUE-three-e6b7", "apikey-K3Y-three-52aa", "REFUSED-thr3e-no-tls-crt"},
 	}
 	for i, v := range values {
 		for j, s := range v {
