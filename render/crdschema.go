@@ -56,9 +56,8 @@ func fleetCRDs(ps []Placement, docs map[string][]doc) crdSchemas {
 
 var objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()
 
-// crdSchemaOf ends the warning about a field a CRD's schema lacks: the
-// server prunes or refuses it.
-const crdSchemaOf = "the schema of its CustomResourceDefinition in the repo; the server drops or refuses it"
+// crdSchemaOf ends the message about a field a CRD's schema lacks.
+const crdSchemaOf = "the schema of its CustomResourceDefinition in the repo"
 
 // custom checks a custom object against its version's schema; metadata is
 // checked as for built-in kinds.
@@ -66,6 +65,7 @@ func (w *schemaWalker) custom(n *yaml.Node, s map[string]any) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
+	w.required(n, s, "")
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -108,6 +108,7 @@ func (w *schemaWalker) openAPI(n *yaml.Node, s map[string]any, at string) {
 		if s["x-kubernetes-embedded-resource"] == true {
 			return // an object of its own kind, checked by the server
 		}
+		w.required(n, s, at)
 		props, _ := s["properties"].(map[string]any)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -165,6 +166,32 @@ func (w *schemaWalker) openAPI(n *yaml.Node, s map[string]any, at string) {
 			w.fail(n, "%s: want true or false, got %s", at, w.shown(n))
 		}
 	}
+}
+
+// required reports the fields the schema requires that mapping n lacks.
+func (w *schemaWalker) required(n *yaml.Node, s map[string]any, at string) {
+	names, _ := s["required"].([]any)
+	for _, name := range names {
+		name, _ := name.(string)
+		if name == "" || hasKey(n, name) {
+			continue
+		}
+		where := "the object"
+		if at != "" {
+			where = at
+		}
+		w.fail(n, "%s: missing required field %s", where, name)
+	}
+}
+
+// hasKey reports whether mapping n has key with a value that is not null.
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if v := n.Content[i+1]; n.Content[i].Value == key {
+			return v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null"
+		}
+	}
+	return false
 }
 
 // enum checks a string against the schema's enum, if it has one.

@@ -24,34 +24,32 @@ import (
 // "imag:" and an env value of 8080 are refused at their line, the way the
 // server would refuse them at apply time, on every cluster at once.
 //
-// An unknown field near a known one ("replica", "imag") is an error: it
-// is a typo, and the server refuses unknown fields in an apply. Any other
-// unknown field is a warning only, since a newer server than the types
-// mcp knows may have the field. Custom kinds are not checked here.
+// An unknown field is an error, as it is in a server-side apply, with the
+// known field nearest to it ("replica": did you mean replicas?).
+
+// kubeSchemaVersion is the Kubernetes version of the k8s.io/api types.
+const kubeSchemaVersion = "1.35"
 
 // schemaCheck is what checking one document found.
 type schemaCheck struct {
-	errs     []error
-	warnings []string
+	errs []error
 }
 
 // checkSchemas checks every document of the placements, adding errors
 // to loadErrs, and returns the warnings.
 func checkSchemas(ps []Placement, docs map[string][]doc, loadErrs map[string]error) []string {
 	crds := fleetCRDs(ps, docs)
-	var warnings []string
 	for _, p := range ps {
 		errs := []error{loadErrs[p.Name]}
 		for _, d := range docs[p.Name] {
 			sc := checkSchema(d, crds)
 			errs = append(errs, sc.errs...)
-			warnings = append(warnings, sc.warnings...)
 		}
 		if err := errors.Join(errs...); err != nil {
 			loadErrs[p.Name] = err
 		}
 	}
-	return append(warnings, undefinedKinds(ps, docs, crds)...)
+	return undefinedKinds(ps, docs, crds)
 }
 
 // checkSchema checks d if its kind is built in or defined by a CRD of the
@@ -107,14 +105,6 @@ func (w *schemaWalker) fail(n *yaml.Node, format string, args ...any) {
 		e.Line = 0 // kustomize output: its lines are not the repo's
 	}
 	w.out.errs = append(w.out.errs, e)
-}
-
-func (w *schemaWalker) warn(n *yaml.Node, format string, args ...any) {
-	at := w.d.file
-	if w.d.line > 0 {
-		at = fmt.Sprintf("%s:%d", w.d.file, n.Line)
-	}
-	w.out.warnings = append(w.out.warnings, fmt.Sprintf("%s: %s: "+format, append([]any{at, w.what}, args...)...))
 }
 
 var (
@@ -215,20 +205,19 @@ func (w *schemaWalker) object(n *yaml.Node, t reflect.Type, at string) {
 			w.walk(v, ft, join(at, k.Value))
 			continue
 		}
-		w.unknown(k, join(at, k.Value), slices.Collect(maps.Keys(fields)), "the schema of "+t.Name()+" this mcp knows; the server refuses it unless it is newer and has it")
+		w.unknown(k, join(at, k.Value), slices.Collect(maps.Keys(fields)), "the schema of "+t.Name()+" (Kubernetes "+kubeSchemaVersion+")")
 	}
 }
 
-// unknown reports a field the schema does not have: an error when a
-// known one is near, since it is a typo; else a warning, since the
-// cluster's server may know a schema render does not.
+// unknown reports a field the schema does not have, with the known field
+// nearest to it if one is near. The server refuses it in an apply too.
 func (w *schemaWalker) unknown(k *yaml.Node, path string, names []string, schemaOf string) {
 	slices.Sort(names)
 	if s, near := closest(k.Value, names); near {
 		w.fail(k, "unknown field %s (did you mean %s?)", path, s)
 		return
 	}
-	w.warn(k, "unknown field %s: not in %s", path, schemaOf)
+	w.fail(k, "unknown field %s: not in %s", path, schemaOf)
 }
 
 var (

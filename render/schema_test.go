@@ -73,7 +73,7 @@ func TestSchemaOfBuiltinKinds(t *testing.T) {
 		},
 		"a field no near name explains": {
 			old: "  replicas: 2", new: "  replicas: 2\n  rolloutStrategyOfTheFuture: fast",
-			want: []string{"apps/a.yaml:7", "Deployment web", "unknown field spec.rolloutStrategyOfTheFuture", "DeploymentSpec"}, warning: true,
+			want: []string{"apps/a.yaml:7:", "Deployment web", "unknown field spec.rolloutStrategyOfTheFuture: not in the schema of DeploymentSpec (Kubernetes 1.35)"},
 		},
 		"secret data that is not base64": {
 			manifest: "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\ndata:\n  password: hunter2-is-plain\n",
@@ -256,7 +256,9 @@ spec:
 		"a string for a map":  {old: "    privateKeySecretRef:\n      name: letsencrypt-key", new: "    privateKeySecretRef: letsencrypt-key", want: "spec.acme.privateKeySecretRef: want a mapping, got \"letsencrypt-key\""},
 		"not in the enum":     {old: "algorithm: ECDSA", new: "algorithm: ECDS", want: "spec.privateKey.algorithm: \"ECDS\" is not one of RSA, ECDSA, Ed25519 (did you mean ECDSA?)"},
 		"a number for a list": {old: "dnsNames: [web.example.com]", new: "dnsNames: 3", want: "spec.dnsNames: want a list, got 3"},
-		"unknown top level":   {old: "  secretName: web-tls", new: "  secretName: web-tls\n  renewNow: true", want: "unknown field spec.renewNow: not in the schema of its CustomResourceDefinition", warning: true},
+		"unknown field":       {old: "  secretName: web-tls", new: "  secretName: web-tls\n  renewNow: true", want: "apps/issuer.yaml:20: cluster c1: placement p: invalid: Certificate web: unknown field spec.renewNow: not in the schema of its CustomResourceDefinition in the repo"},
+		"missing required":    {old: "    privateKeySecretRef:\n      name: letsencrypt-key\n", new: "", want: "apps/issuer.yaml:7: cluster c1: placement p: invalid: ClusterIssuer letsencrypt: spec.acme: missing required field privateKeySecretRef"},
+		"missing in spec":     {old: "  issuerRef: {name: letsencrypt, kind: ClusterIssuer}\n", new: "", want: "Certificate web: spec: missing required field issuerRef"},
 		"metadata":            {old: "metadata: {name: web, namespace: web}", new: "metadata: {name: web, namespace: web, labls: {a: b}}", want: "unknown field metadata.labls (did you mean labels?)"},
 	}
 	for name, tc := range tests {

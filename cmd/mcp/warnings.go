@@ -15,7 +15,7 @@ type warningOptions struct {
 }
 
 func (o *warningOptions) addFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.strict, "strict", false, "treat every warning (leftovers of other GitOps tools, a Placement that selects no cluster, unknown fields, custom kinds no CRD of the repo defines, deprecated kustomize fields) as an error: exit 1")
+	fs.BoolVar(&o.strict, "strict", false, "treat every warning (leftovers of other GitOps tools, a Placement that selects no cluster, custom kinds no CRD of the repo defines, deprecated kustomize fields) as an error: exit 1")
 }
 
 // report prints the warnings, one line each; with --strict it returns them
