@@ -53,3 +53,42 @@ func BenchmarkRenderFleet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSchemaChecks checks the documents of the real-world repo
+// (ingress-nginx, cert-manager's CRDs and custom objects of them): the
+// cost schema checks add to a render, once per revision whatever the
+// number of clusters. Compare with BenchmarkRenderFleet's time.
+func BenchmarkSchemaChecks(b *testing.B) {
+	var docs []doc
+	for _, dir := range []string{"ingress-nginx", "cert-manager-crds", "issuers"} {
+		files, err := filepath.Glob(filepath.Join("../testdata/realworld", dir, "*.yaml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ds, err := decodeFile(f, data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			docs = append(docs, ds...)
+		}
+	}
+	ps := []Placement{{Name: "all"}}
+	check := func() {
+		loadErrs := map[string]error{}
+		checkSchemas(ps, map[string][]doc{"all": docs}, loadErrs)
+		if loadErrs["all"] != nil {
+			b.Fatal(loadErrs["all"])
+		}
+	}
+	check()
+	b.ReportMetric(float64(len(docs)), "docs")
+	b.ReportAllocs()
+	for b.Loop() {
+		check()
+	}
+}
