@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 )
 
 // TestNodeRunsPodsAndLeavesNothingBehind starts a cluster with a node,
@@ -152,9 +151,9 @@ func lockedDownPod(name, image string, port int) *corev1.Pod {
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: corev1.PodSpec{
 			HostNetwork:                   true,
-			TerminationGracePeriodSeconds: ptr.To[int64](5),
+			TerminationGracePeriodSeconds: ptrTo[int64](5),
 			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65532), RunAsGroup: ptr.To[int64](65532), FSGroup: ptr.To[int64](65532),
+				RunAsNonRoot: ptrTo(true), RunAsUser: ptrTo[int64](65532), RunAsGroup: ptrTo[int64](65532), FSGroup: ptrTo[int64](65532),
 				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 			},
 			Containers: []corev1.Container{{
@@ -170,8 +169,8 @@ func lockedDownPod(name, image string, port int) *corev1.Pod {
 					PeriodSeconds: 1,
 				},
 				SecurityContext: &corev1.SecurityContext{
-					AllowPrivilegeEscalation: ptr.To(false),
-					ReadOnlyRootFilesystem:   ptr.To(true),
+					AllowPrivilegeEscalation: ptrTo(false),
+					ReadOnlyRootFilesystem:   ptrTo(true),
 					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 				},
 				VolumeMounts: []corev1.VolumeMount{{Name: "body", MountPath: "/etc/body", ReadOnly: true}},
@@ -209,3 +208,5 @@ func freePort(t *testing.T) int {
 	}
 	return ports[0]
 }
+
+func ptrTo[T any](v T) *T { return &v }
