@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
@@ -77,9 +78,7 @@ data: {greeting: "from the mcp pod"}
 	port := freePort(t)
 	objs := build(t, overlay(t, srv.RepoURL("fleet"), port))
 	applyAll(t, n, objs)
-	t.Cleanup(func() {
-		n.Client.CoreV1().Namespaces().Delete(context.Background(), "mcp-system", metav1.DeleteOptions{})
-	})
+	t.Cleanup(func() { deleteNamespace(t, n, "mcp-system") })
 	secrets := map[string]map[string]string{
 		"mcp-git":      {"token": token},
 		"mcp-clusters": {"eu": readFile(t, fleet.Cluster("eu").Kubeconfig), "us": readFile(t, fleet.Cluster("us").Kubeconfig)},
@@ -127,6 +126,7 @@ data: {greeting: "from the mcp pod"}
 		return nil
 	})
 	commits := statusCommits(t, repo)
+	t.Logf("both clusters reconciled and their status committed after %s", time.Since(start).Round(time.Millisecond))
 
 	// The dashboard and /status, served by the pod on the node's loopback.
 	if page := get(t, base+"/"); !strings.Contains(page, "<html") {
@@ -152,7 +152,9 @@ data: {greeting: "from the mcp pod"}
 	if err := n.Client.CoreV1().Pods("mcp-system").Delete(ctx, first, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	restart := time.Now()
 	second := readyPod(t, n, first)
+	t.Logf("new pod %s Ready after %s", second, time.Since(restart).Round(time.Millisecond))
 	waitFor(t, 2*time.Minute, "a reconcile round of each cluster by the new pod", func() error {
 		m, err := fetch(base + "/metrics")
 		if err != nil {
@@ -165,6 +167,7 @@ data: {greeting: "from the mcp pod"}
 		}
 		return nil
 	})
+	t.Logf("new pod reconciled both clusters after %s", time.Since(restart).Round(time.Millisecond))
 	checkStatus(t, base, head)
 	// The status commit would follow the round at once; give it time.
 	time.Sleep(3 * time.Second)
@@ -328,6 +331,28 @@ func statusCommits(t *testing.T, repo *gitserver.Repo) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// deleteNamespace deletes a namespace of the node cluster and waits until
+// it is gone, so that the next test can use it again (mcp keeps its
+// inventories in mcp-system).
+func deleteNamespace(t *testing.T, n *testenv.NodeCluster, name string) {
+	ctx := context.Background()
+	err := n.Client.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+	if apierrors.IsNotFound(err) {
+		return
+	}
+	if err != nil {
+		t.Errorf("delete namespace %s: %v", name, err)
+		return
+	}
+	waitFor(t, 2*time.Minute, "namespace "+name+" deleted", func() error {
+		_, err := n.Client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there: %v", err)
+	})
 }
 
 // waitFor polls check until it succeeds or d passes.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -48,7 +47,8 @@ metadata: {name: web}
 ---
 `+httpdDeployment("web", port, port))
 	t.Cleanup(func() {
-		n.Client.CoreV1().Namespaces().Delete(context.Background(), "web", metav1.DeleteOptions{})
+		deleteNamespace(t, n, "web")
+		deleteNamespace(t, n, "mcp-system") // mcp's inventory
 	})
 
 	start := time.Now()

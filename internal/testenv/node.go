@@ -34,6 +34,10 @@ type NodeOptions struct {
 	// Images are image archives (see BuildImage) imported into the node's
 	// containerd before the kubelet starts.
 	Images []string
+
+	// lock, when set, is a lock from lockNodes that the caller holds and
+	// releases itself (tests that compare the machine before and after).
+	lock *os.File
 }
 
 // NodeCluster is a control plane with one real node: etcd,
@@ -49,12 +53,12 @@ type NodeCluster struct {
 	// Client is an admin client of the cluster.
 	Client kubernetes.Interface
 
-	dirs    nodeDirs
-	sysctls map[string]string
-	// created are the directories outside the node's own that containerd
-	// and the kubelet create where they please, which did not exist
-	// before: they are removed again.
-	created []string
+	dirs nodeDirs
+	// record is what the node changed on the machine, to put back.
+	record hostRecord
+	// release lets go of the lock held from start to Stop: one node
+	// cluster per machine.
+	release func()
 	svc     *serviceProxy
 
 	containerd, kubelet, kcm, scheduler *proc
@@ -80,13 +84,36 @@ func StartNode(ctx context.Context, opts NodeOptions) (n *NodeCluster, err error
 			return nil, fmt.Errorf("%s missing: run make testenv (it installs containerd and runc)", p)
 		}
 	}
+	lock, ownLock := opts.lock, opts.lock == nil
+	if ownLock {
+		if lock, err = lockNodes(ctx); err != nil {
+			return nil, err
+		}
+	}
+	release := func() {
+		if ownLock {
+			lock.Close()
+		}
+	}
+	// A test binary killed before Stop left the machine changed.
+	if err := sweepStale(); err != nil {
+		release()
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "mcp-testenv-node-")
 	if err != nil {
+		release()
+		return nil, err
+	}
+	if err := saveHostRecord(dir, hostRecord{PID: os.Getpid()}); err != nil {
+		release()
 		return nil, err
 	}
 	n = &NodeCluster{
 		Cluster: &Cluster{Name: "node", bin: bin, dir: filepath.Join(dir, "control-plane"), node: true},
 		dirs:    nodeDirs{root: filepath.Join(dir, "node")},
+		record:  hostRecord{PID: os.Getpid()},
+		release: release,
 	}
 	defer func() {
 		if err != nil {
@@ -139,10 +166,14 @@ func (n *NodeCluster) startContainerd(ctx context.Context, images []string) erro
 	if err := writeNodeFiles(n.dirs, PauseImage, ports[0], ports[1], ports[2]); err != nil {
 		return err
 	}
+	// containerd and the kubelet create these whatever their config.
 	for _, d := range hostDirs {
 		if _, err := os.Lstat(d); errors.Is(err, os.ErrNotExist) {
-			n.created = append(n.created, d)
+			n.record.Created = append(n.record.Created, d)
 		}
+	}
+	if err := saveHostRecord(filepath.Dir(n.dirs.root), n.record); err != nil {
+		return err
 	}
 	if n.containerd, err = n.spawnPath("containerd", "/usr/bin/containerd", "--config", n.dirs.containerdConfig()); err != nil {
 		return err
@@ -170,7 +201,10 @@ func (n *NodeCluster) startKubelet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.sysctls = vals
+	n.record.Sysctls = vals
+	if err := saveHostRecord(filepath.Dir(n.dirs.root), n.record); err != nil {
+		return err
+	}
 	n.kubelet, err = n.spawn("kubelet",
 		"--config="+n.dirs.kubeletConfig(),
 		"--kubeconfig="+n.Kubeconfig,
@@ -284,11 +318,9 @@ func (n *NodeCluster) startControllers(ctx context.Context) error {
 // then the mounts, cgroups, containerd's run directory and the kernel
 // settings the kubelet changed. It reports what it could not put back.
 func (n *NodeCluster) Stop() error {
+	stop(n.scheduler)
 	if n.Client != nil && n.kubelet != nil {
-		stop(n.scheduler)
 		n.deletePods()
-	} else {
-		stop(n.scheduler)
 	}
 	stop(n.kcm)
 	stop(n.kubelet)
@@ -301,28 +333,18 @@ func (n *NodeCluster) Stop() error {
 	if n.Cluster != nil {
 		n.Cluster.stopAll()
 	}
-	var errs []error
-	if n.dirs.root != "" {
-		errs = append(errs, unmountBelow(filepath.Dir(n.dirs.root)))
+	if n.release != nil {
+		defer n.release()
 	}
-	errs = append(errs, removeKubepodsCgroups())
-	for _, d := range n.created {
-		errs = append(errs, os.RemoveAll(d))
+	if n.dirs.root == "" {
+		return nil
 	}
-	if n.dirs.root != "" {
-		errs = append(errs, removeLinksInto("/var/log/containers", filepath.Dir(n.dirs.root)))
-	}
-	if n.sysctls != nil {
-		errs = append(errs, restoreSysctls(n.sysctls))
-	}
-	if err := errors.Join(errs...); err != nil {
+	dir := filepath.Dir(n.dirs.root)
+	if err := restoreHost(dir, n.record, true); err != nil {
 		// Keep the files for a look at what is still mounted.
 		return fmt.Errorf("node cluster teardown: %w", err)
 	}
-	if n.dirs.root != "" {
-		return os.RemoveAll(filepath.Dir(n.dirs.root))
-	}
-	return nil
+	return os.RemoveAll(dir)
 }
 
 // deletePods deletes every pod and waits (a while) until the kubelet has

@@ -1,11 +1,13 @@
 package testenv
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +26,7 @@ import (
 // process, mount, cgroup or kernel setting is left changed.
 func TestNodeRunsPodsAndLeavesNothingBehind(t *testing.T) {
 	ctx := t.Context()
+	lock := lockMachine(t)
 	before := hostState(t)
 
 	start := time.Now()
@@ -31,7 +34,7 @@ func TestNodeRunsPodsAndLeavesNothingBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := StartNode(context.Background(), NodeOptions{Images: []string{img}})
+	n, err := StartNode(context.Background(), NodeOptions{Images: []string{img}, lock: lock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +102,19 @@ func TestNodeRunsPodsAndLeavesNothingBehind(t *testing.T) {
 	if _, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/"); err == nil {
 		t.Error("the pod still answers after Stop")
 	}
+}
+
+// lockMachine takes the node clusters' lock for the rest of the test, so
+// that no other test binary's node changes the machine while this test
+// compares it before and after.
+func lockMachine(t *testing.T) *os.File {
+	t.Helper()
+	lock, err := lockNodes(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	return lock
 }
 
 // hostState describes what a node cluster could leave behind: processes,
@@ -210,3 +226,76 @@ func freePort(t *testing.T) int {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestNodeSweptAfterAKilledRun kills a test binary that runs a node
+// cluster with a pod, as a timeout or Ctrl-C would: its shim, container
+// and mounts outlive it. The next StartNode's sweep puts the machine back.
+func TestNodeSweptAfterAKilledRun(t *testing.T) {
+	lock := lockMachine(t)
+	before := hostState(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNodeHelperProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "MCP_TESTENV_NODE_HELPER="+t.TempDir())
+	// The helper runs its node under this test's lock (fd 3).
+	cmd.ExtraFiles = []*os.File{lock}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	ready := false
+	s := bufio.NewScanner(out)
+	for s.Scan() {
+		log.WriteString(s.Text() + "\n")
+		if strings.Contains(s.Text(), "POD READY") {
+			ready = true
+			break
+		}
+	}
+	cmd.Process.Kill()
+	go io.Copy(io.Discard, out)
+	cmd.Wait()
+	if !ready {
+		t.Fatalf("the helper never ran its pod:\n%s", log.String())
+	}
+	if left := hostState(t); left == before {
+		t.Fatal("a killed node cluster left nothing behind: the test proves nothing")
+	}
+	if err := sweepStale(); err != nil {
+		t.Fatal(err)
+	}
+	if after := hostState(t); after != before {
+		t.Errorf("the sweep left the machine changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// TestNodeHelperProcess is the test binary that TestNodeSweptAfterAKilledRun
+// kills; it does nothing in a normal run.
+func TestNodeHelperProcess(t *testing.T) {
+	dir := os.Getenv("MCP_TESTENV_NODE_HELPER")
+	if dir == "" {
+		return
+	}
+	img, err := BuildImage(t.Context(), filepath.Join(dir, "httpd.tar"), "localhost/httpd:test", "-build", "./httpd", "-path", "/httpd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := StartNode(context.Background(), NodeOptions{Images: []string{img}, lock: os.NewFile(3, "lock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Client.CoreV1().Secrets("default").Create(t.Context(), &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "body"},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Client.CoreV1().Pods("default").Create(t.Context(), lockedDownPod("httpd", "localhost/httpd:test", freePort(t)), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPodReady(t, n, "default", "httpd")
+	fmt.Println("POD READY")
+	select {} // killed here
+}
