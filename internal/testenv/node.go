@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 )
 
 // NodeName is the name of the node of a NodeCluster.
@@ -221,23 +222,31 @@ func (n *NodeCluster) startKubelet(ctx context.Context) error {
 		return err
 	}
 	logFile := n.logFile("kubelet")
-	var node *corev1.Node
-	if err := waitFor(ctx, logFile, func() (err error) {
-		node, err = n.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+	if err := waitFor(ctx, logFile, func() error {
+		_, err := n.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		return err
 	}); err != nil {
 		return fmt.Errorf("kubelet: node not registered: %w", err)
 	}
 	// The node's only address is 127.0.0.1, and no cloud provider will
-	// initialise it: drop the taint that waits for one.
-	var taints []corev1.Taint
-	for _, t := range node.Spec.Taints {
-		if t.Key != "node.cloudprovider.kubernetes.io/uninitialized" {
-			taints = append(taints, t)
+	// initialise it: drop the taint that waits for one. The kubelet
+	// updates the node meanwhile, hence the retry on conflict.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := n.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		if err != nil {
+			return err
 		}
-	}
-	node.Spec.Taints = taints
-	if _, err := n.Client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+		var taints []corev1.Taint
+		for _, t := range node.Spec.Taints {
+			if t.Key != "node.cloudprovider.kubernetes.io/uninitialized" {
+				taints = append(taints, t)
+			}
+		}
+		node.Spec.Taints = taints
+		_, err = n.Client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("node %s: %w", NodeName, err)
 	}
 	// A merge patch replaces the list: never a Hostname address, which

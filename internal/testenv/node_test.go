@@ -106,7 +106,7 @@ func TestNodeRunsPodsAndLeavesNothingBehind(t *testing.T) {
 
 // lockMachine takes the node clusters' lock for the rest of the test, so
 // that no other test binary's node changes the machine while this test
-// compares it before and after.
+// compares it before and after, and sweeps stale node clusters.
 func lockMachine(t *testing.T) *os.File {
 	t.Helper()
 	lock, err := lockNodes(t.Context())
@@ -114,6 +114,10 @@ func lockMachine(t *testing.T) *os.File {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lock.Close() })
+	// What an earlier killed run left is not this test's doing.
+	if err := sweepStale(); err != nil {
+		t.Fatal(err)
+	}
 	return lock
 }
 
@@ -237,6 +241,13 @@ func TestNodeSweptAfterAKilledRun(t *testing.T) {
 	cmd.Env = append(os.Environ(), "MCP_TESTENV_NODE_HELPER="+t.TempDir())
 	// The helper runs its node under this test's lock (fd 3).
 	cmd.ExtraFiles = []*os.File{lock}
+	// Whatever happens to the helper, the sweep runs.
+	swept := false
+	t.Cleanup(func() {
+		if !swept {
+			sweepStale()
+		}
+	})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -264,6 +275,7 @@ func TestNodeSweptAfterAKilledRun(t *testing.T) {
 	if left := hostState(t); left == before {
 		t.Fatal("a killed node cluster left nothing behind: the test proves nothing")
 	}
+	swept = true
 	if err := sweepStale(); err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +301,7 @@ func TestNodeHelperProcess(t *testing.T) {
 	}
 	if _, err := n.Client.CoreV1().Secrets("default").Create(t.Context(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "body"},
+		StringData: map[string]string{"body": "from a secret"},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
