@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,25 +76,12 @@ data: {greeting: "from the mcp pod"}
 	})
 	srv := gitserver.NewHTTP(t, root, "git", token)
 
-	port := freePort(t)
-	objs := build(t, overlay(t, srv.RepoURL("fleet"), port))
-	applyAll(t, n, objs)
-	t.Cleanup(func() { deleteNamespace(t, n, "mcp-system") })
-	secrets := map[string]map[string]string{
-		"mcp-git":      {"token": token},
-		"mcp-clusters": {"eu": readFile(t, fleet.Cluster("eu").Kubeconfig), "us": readFile(t, fleet.Cluster("us").Kubeconfig)},
-	}
-	for name, data := range secrets {
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "mcp-system"}, StringData: data}
-		if _, err := n.Client.CoreV1().Secrets("mcp-system").Create(ctx, s, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	start := time.Now()
-	first := readyPod(t, n, "")
+	first, base := deployMCP(t, n, "deploy", srv.RepoURL("fleet"), token, map[string]string{
+		"eu": readFile(t, fleet.Cluster("eu").Kubeconfig),
+		"us": readFile(t, fleet.Cluster("us").Kubeconfig),
+	})
 	t.Logf("mcp pod %s Ready after %s", first, time.Since(start).Round(time.Millisecond))
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 
 	// Both clusters reconciled, from the pod.
 	for _, c := range fleet.Clusters {
@@ -155,18 +143,7 @@ data: {greeting: "from the mcp pod"}
 	restart := time.Now()
 	second := readyPod(t, n, first)
 	t.Logf("new pod %s Ready after %s", second, time.Since(restart).Round(time.Millisecond))
-	waitFor(t, 2*time.Minute, "a reconcile round of each cluster by the new pod", func() error {
-		m, err := fetch(base + "/metrics")
-		if err != nil {
-			return err
-		}
-		for _, c := range []string{"eu", "us"} {
-			if !regexp.MustCompile(`mcp_reconcile_total\{[^}]*cluster="` + c + `"[^}]*result="Synced"[^}]*\} [1-9]`).MatchString(m) {
-				return fmt.Errorf("no Synced round of %s yet", c)
-			}
-		}
-		return nil
-	})
+	waitSynced(t, base, "eu", "us")
 	t.Logf("new pod reconciled both clusters after %s", time.Since(restart).Round(time.Millisecond))
 	checkStatus(t, base, head)
 	// The status commit would follow the round at once; give it time.
@@ -179,12 +156,31 @@ data: {greeting: "from the mcp pod"}
 	}
 }
 
-// overlay writes a kustomization over deploy/ that sets what a user sets
+// deployMCP applies deployDir (deploy/ or one of its overlays) to the
+// node cluster through the test overlay, creates the Secrets mcp-git with
+// the token and mcp-clusters with the kubeconfigs, and waits for a Ready
+// pod. It returns the pod's name and the base URL of its HTTP server.
+func deployMCP(t *testing.T, n *testenv.NodeCluster, deployDir, repoURL, token string, kubeconfigs map[string]string) (pod, base string) {
+	t.Helper()
+	port := freePort(t)
+	applyAll(t, n, build(t, overlay(t, deployDir, repoURL, port)))
+	t.Cleanup(func() { deleteNamespace(t, n, "mcp-system") })
+	secrets := map[string]map[string]string{"mcp-git": {"token": token}, "mcp-clusters": kubeconfigs}
+	for name, data := range secrets {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "mcp-system"}, StringData: data}
+		if _, err := n.Client.CoreV1().Secrets("mcp-system").Create(t.Context(), s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return readyPod(t, n, ""), "http://127.0.0.1:" + strconv.Itoa(port)
+}
+
+// overlay writes a kustomization over deployDir that sets what a user sets
 // (image, repo URL) and runs the pod on the host network: the node has no
 // pod network, so mcp listens on a free port of the node's loopback.
-func overlay(t *testing.T, repoURL string, port int) string {
+func overlay(t *testing.T, deployDir, repoURL string, port int) string {
 	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, filepath.Join(moduleRoot(t), "deploy"))
+	rel, err := filepath.Rel(dir, filepath.Join(moduleRoot(t), deployDir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +290,27 @@ func readyPod(t *testing.T, n *testenv.NodeCluster, old string) string {
 	return name
 }
 
-// checkStatus checks that /status reports both clusters Synced at head.
-func checkStatus(t *testing.T, base, head string) {
+// waitSynced waits until the mcp serving base has reconciled each of the
+// clusters once with result Synced (its mcp_reconcile_total).
+func waitSynced(t *testing.T, base string, clusters ...string) {
+	t.Helper()
+	waitFor(t, 2*time.Minute, "a Synced round of "+strings.Join(clusters, ", "), func() error {
+		m, err := fetch(base + "/metrics")
+		if err != nil {
+			return err
+		}
+		for _, c := range clusters {
+			if !regexp.MustCompile(`mcp_reconcile_total\{[^}]*cluster="` + c + `"[^}]*result="Synced"[^}]*\} [1-9]`).MatchString(m) {
+				return fmt.Errorf("no Synced round of %s yet", c)
+			}
+		}
+		return nil
+	})
+}
+
+// checkStatus checks that /status reports the clusters (default: eu and
+// us) Synced at head.
+func checkStatus(t *testing.T, base, head string, clusters ...string) {
 	t.Helper()
 	var st struct {
 		Revision string `json:"revision"`
@@ -309,8 +324,15 @@ func checkStatus(t *testing.T, base, head string) {
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatalf("/status: %v\n%s", err, body)
 	}
-	if len(st.Clusters) != 2 {
-		t.Fatalf("/status: %d clusters, want eu and us:\n%s", len(st.Clusters), body)
+	if len(clusters) == 0 {
+		clusters = []string{"eu", "us"}
+	}
+	var got []string
+	for _, c := range st.Clusters {
+		got = append(got, c.Name)
+	}
+	if slices.Sort(got); !slices.Equal(got, clusters) {
+		t.Fatalf("/status: clusters %v, want %v:\n%s", got, clusters, body)
 	}
 	for _, c := range st.Clusters {
 		if c.Result != "Synced" || c.Revision != head {
