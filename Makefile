@@ -21,6 +21,7 @@ build: ## build bin/mcp, version stamped
 
 test: testenv browser ## run every test with the race detector (builds the test bed, installs chromium if missing)
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd hack/image && $(GO) test -count=1 ./...
 
 # The test bed: kube-apiserver and etcd built from source, because no
 # prebuilt binaries can be downloaded. Rebuilt only when their pins change.

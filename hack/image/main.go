@@ -226,3 +226,17 @@ func writeArchive(path, name string, img v1.Image) error {
 	}
 	return f.Close()
 }
+
+// normalize spells an image name as containerd and the kubelet do, so
+// that a pod's "mcp:dev" finds the imported image: a name without a
+// registry is on docker.io, and one without a path is in library/.
+func normalize(name string) string {
+	first, rest, found := strings.Cut(name, "/")
+	if found && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return name
+	}
+	if !found {
+		return "docker.io/library/" + name
+	}
+	return "docker.io/" + first + "/" + rest
+}
