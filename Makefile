@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv browser lint vulncheck fuzz bench image clean demo soak docs
+.PHONY: help build test testenv containerd browser lint vulncheck fuzz bench image image-tar clean demo soak docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,10 +21,14 @@ build: ## build bin/mcp, version stamped
 
 test: testenv browser ## run every test with the race detector (builds the test bed, installs chromium if missing)
 	$(GO) test -race -count=1 -timeout 30m ./...
+	cd hack/image && $(GO) test -count=1 ./...
 
 # The test bed: kube-apiserver and etcd built from source, because no
 # prebuilt binaries can be downloaded. Rebuilt only when their pins change.
-testenv: $(BIN)/kube-apiserver $(BIN)/etcd ## build the control plane used by tests
+# The node clusters add a kubelet, controller-manager and scheduler, and run
+# pods through Debian's containerd and runc (installed when missing; CI runs
+# as root).
+testenv: $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/kubelet $(BIN)/kube-controller-manager $(BIN)/kube-scheduler containerd ## build the control plane and node used by tests
 
 # Stamped with their real version: built plainly they report v0.0.0-master,
 # and clients that check /version (Helm's kubeVersion) would refuse them.
@@ -32,6 +36,12 @@ KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=v1.35.4 -X k8s.io/co
 
 $(BIN)/kube-apiserver: hack/controlplane/go.mod hack/controlplane/go.sum
 	cd hack/controlplane && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o ../../$@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(BIN)/kubelet $(BIN)/kube-controller-manager $(BIN)/kube-scheduler: hack/controlplane/go.mod hack/controlplane/go.sum
+	cd hack/controlplane && $(GO) build -ldflags '$(KUBE_LDFLAGS)' -o ../../$@ k8s.io/kubernetes/cmd/$(notdir $@)
+
+containerd: ## install containerd and runc for the test bed's node when missing
+	@test -x /usr/bin/containerd -a -x /usr/sbin/runc || (apt-get update && apt-get install -y --no-install-recommends containerd runc)
 
 $(BIN)/etcd: hack/controlplane/go.mod hack/controlplane/go.sum
 	cd hack/controlplane && $(GO) build -o ../../$@ go.etcd.io/etcd/server/v3
@@ -84,6 +94,17 @@ bench: build testenv ## benchmark mcp against kubectl on real apiservers, and th
 
 image: ## build the container image (needs a Docker engine)
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
+
+# The same image without a Docker engine: hack/image packs bin/mcp with
+# go-containerregistry into an OCI archive, with the user, entrypoint, ports
+# and files the Dockerfile gives it (a test compares them). Load it with
+# `ctr -n k8s.io images import` or `docker load`.
+IMAGE_TAR ?= $(BIN)/mcp-image.tar
+image-tar: build ## write the container image as an OCI archive, no Docker engine needed
+	cd hack/image && $(GO) run . -o $(abspath $(IMAGE_TAR)) -name $(IMAGE) -binary $(abspath $(BIN)/mcp) -path /mcp -cmd run -port 8080 \
+		-env MCP_CACHE_DIR=/var/cache/mcp -label org.opencontainers.image.title=mcp \
+		-label 'org.opencontainers.image.description=GitOps reconciler for fleets of Kubernetes clusters' \
+		-label org.opencontainers.image.version=$(VERSION)
 
 docs: ## regenerate docs/cli.md from the commands' help (a test fails when it is stale)
 	$(GO) test ./cmd/mcp -run TestCLIReference -count=1 -update

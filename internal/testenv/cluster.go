@@ -35,6 +35,8 @@ type Cluster struct {
 	pki      *pki
 	etcdURL  string
 	port     int
+	// node: the control plane of a cluster with a node (StartNode).
+	node bool
 
 	mu        sync.Mutex
 	etcd      *proc
@@ -93,27 +95,34 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error {
 	if c.apiserver != nil {
 		return errors.New("apiserver already running")
 	}
-	cmd, err := c.spawn("kube-apiserver",
-		"--etcd-servers="+c.etcdURL,
-		"--cert-dir="+filepath.Join(c.dir, "certs"),
-		"--tls-cert-file="+c.pki.certFile,
-		"--tls-private-key-file="+c.pki.keyFile,
-		"--secure-port="+strconv.Itoa(c.port),
+	args := []string{
+		"--etcd-servers=" + c.etcdURL,
+		"--cert-dir=" + filepath.Join(c.dir, "certs"),
+		"--tls-cert-file=" + c.pki.certFile,
+		"--tls-private-key-file=" + c.pki.keyFile,
+		"--secure-port=" + strconv.Itoa(c.port),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+c.pki.saKeyFile,
-		"--service-account-signing-key-file="+c.pki.saKeyFile,
-		"--token-auth-file="+c.pki.tokenFile,
+		"--service-account-key-file=" + c.pki.saKeyFile,
+		"--service-account-signing-key-file=" + c.pki.saKeyFile,
+		"--token-auth-file=" + c.pki.tokenFile,
 		"--authorization-mode=RBAC",
-		"--disable-admission-plugins=ServiceAccount",
 		// Only loopback may be dialled here: webhooks and APIServices in test
 		// manifests must resolve to 127.96.0.x ("no endpoints available")
 		// instead of a private-range address.
 		"--service-cluster-ip-range=127.96.0.0/24",
 		"--enable-aggregator-routing=true",
 		"--v=0",
-	)
+	}
+	if c.node {
+		// Pods get service account tokens; the kubelet is reached at the
+		// node's only address, 127.0.0.1, never at a host name.
+		args = append(args, "--kubelet-preferred-address-types=InternalIP")
+	} else {
+		args = append(args, "--disable-admission-plugins=ServiceAccount")
+	}
+	cmd, err := c.spawn("kube-apiserver", args...)
 	if err != nil {
 		return err
 	}
