@@ -125,4 +125,8 @@ type Target struct {
 	// RenderErr is why the desired state could not be rendered; such a
 	// cluster is reported, never applied.
 	RenderErr error
+	// AccessErr is why the cluster may not be reached as it is declared
+	// (a kubeconfig outside the credentials directory, in-cluster access
+	// not allowed); such a cluster is reported, never reached.
+	AccessErr error
 }

@@ -38,30 +38,3 @@ func (w *worker) drifted() {
 	default:
 	}
 }
-
-// WatchDrift watches the objects of the cluster's Applier, following it
-// when a changed kubeconfig reference replaces it, until ctx is done.
-func (f *FleetApplier) WatchDrift(ctx context.Context, cluster string, drifted func()) {
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(ctx)
-		f.mu.Lock()
-		ca := f.appliers[cluster]
-		if ca != nil {
-			ca.stopWatch = cancel
-		}
-		f.mu.Unlock()
-		if ca == nil {
-			cancel()
-			// Not reconciled yet (the first attempt failed before an
-			// Applier was made): look again shortly.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		ca.a.WatchDrift(wctx, drifted)
-		cancel()
-	}
-}

@@ -8,16 +8,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/target"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source"
 )
 
 // ClusterApplier reconciles one cluster to its desired state: plan, apply,
-// prune, and report. It is declared here, where it is consumed; the apply
-// package provides the real one.
+// prune, and say what happened, Status and Message included (apply's
+// one reconcile, see FleetApplier). It is declared here, where it is
+// consumed.
 type ClusterApplier interface {
-	Reconcile(ctx context.Context, desired Desired, dryRun bool) Outcome
+	Reconcile(ctx context.Context, desired Desired) apply.Result
 }
 
 // forgetter is a ClusterApplier that keeps state per cluster, released
@@ -31,17 +34,6 @@ type Desired struct {
 	render.ClusterState
 	// NoPrune names placements whose objects are never pruned.
 	NoPrune []string
-}
-
-// Outcome is what one reconcile of one cluster did.
-type Outcome struct {
-	Result  Result
-	Message string
-	Summary Summary
-	// Objects lists the objects that failed or drifted.
-	Objects []ObjectStatus
-	// Plan is what was (or, dry, would be) changed; nil when no plan was made.
-	Plan *diff.ClusterPlan
 }
 
 // Options configure the loop; DefaultOptions gives SPEC's defaults.
@@ -58,8 +50,6 @@ type Options struct {
 	// network can fail them one after another; this frees the worker (and
 	// its slot of Concurrency) for the next try with backoff. 0: no bound.
 	ReconcileTimeout time.Duration
-	// DryRun: plan and report, never write to clusters.
-	DryRun bool
 	// Concurrency is how many clusters are reconciled at once.
 	Concurrency int
 	// Render says what to render (credentials dir, cluster filter).
@@ -251,7 +241,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			r.workers[name] = w
 			w.start(ctx)
 		}
-		w.setDesired(Desired{ClusterState: cs, NoPrune: NoPrune(fleet, name)}, fleet.Revision)
+		w.setDesired(Desired{ClusterState: cs, NoPrune: target.NoPrune(fleet, name)}, fleet.Revision)
 	}
 	for name, w := range r.workers {
 		if !seen[name] {

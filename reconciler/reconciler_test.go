@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -23,7 +24,7 @@ type countingApplier struct {
 	results map[string]Result
 }
 
-func (a *countingApplier) Reconcile(_ context.Context, cs Desired, dryRun bool) Outcome {
+func (a *countingApplier) Reconcile(_ context.Context, cs Desired) apply.Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls[cs.Cluster.Name]++
@@ -31,7 +32,7 @@ func (a *countingApplier) Reconcile(_ context.Context, cs Desired, dryRun bool) 
 	if res == "" {
 		res = Synced
 	}
-	return Outcome{Result: res, Summary: Summary{Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}}
+	return apply.Result{Status: apply.Status(res), Plan: &apply.Plan{}, Applied: true, Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}
 }
 
 func (a *countingApplier) count(name string) int {

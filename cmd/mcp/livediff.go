@@ -6,6 +6,7 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/target"
 )
 
 // planLive renders the source and diffs each cluster against what it
@@ -23,5 +24,5 @@ func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions)
 	}
 	opts := apply.DefaultApplyOptions()
 	opts.Concurrency = clusters.concurrency
-	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, access), opts)), fleet.Warnings, nil
+	return livePlan(apply.DiffAll(ctx, target.All(fleet, access), opts)), fleet.Warnings, nil
 }

@@ -113,7 +113,6 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	opts := reconciler.DefaultOptions()
 	opts.Interval, opts.DriftInterval = o.interval, o.driftInterval
 	opts.ReconcileTimeout = o.reconcileTimeout
-	opts.DryRun = o.dryRun
 	opts.Concurrency = clusters.concurrency
 	opts.StatusPath = o.statusPath
 	if opts.Render, err = clusters.renderOptions(); err != nil {
@@ -157,6 +156,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 
 	applyOpts := apply.DefaultApplyOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
+	applyOpts.DryRun = o.dryRun
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
