@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -19,14 +20,14 @@ type DriftWatcher interface {
 	WatchDrift(ctx context.Context, cluster string, drifted func())
 }
 
-// watchDrift starts the drift watch of the cluster if the applier has
-// one; it reports whether it did.
-func (w *worker) watchDrift(ctx context.Context) bool {
+// watchDrift starts the drift watch of the cluster in wg if the applier
+// has one; it reports whether it did. The watch ends with ctx.
+func (w *worker) watchDrift(ctx context.Context, wg *sync.WaitGroup) bool {
 	dw, ok := w.r.applier.(DriftWatcher)
 	if !ok {
 		return false
 	}
-	go dw.WatchDrift(ctx, w.name, w.drifted)
+	wg.Go(func() { dw.WatchDrift(ctx, w.name, w.drifted) })
 	return true
 }
 

@@ -135,20 +135,22 @@ func (r *Reconciler) Trigger() {
 // done. Clusters are reconciled by workers of their own, so one slow or
 // unreachable cluster never delays the others.
 func (r *Reconciler) Run(ctx context.Context) error {
+	// Run owns every goroutine it starts and waits for them before it
+	// returns: the watch of the source, the status loop and the workers.
+	var wg sync.WaitGroup
 	if w, ok := r.src.(source.Watcher); ok {
 		events, err := w.Watch(ctx)
 		if err != nil {
 			return err
 		}
-		go func() {
-			for range events {
+		wg.Go(func() {
+			for range events { // closed when ctx is done
 				r.Trigger()
 			}
-		}()
+		})
 	}
-	var wg sync.WaitGroup
 	if r.status != nil {
-		wg.Go(func() { r.status.run(ctx, r) })
+		wg.Go(func() { r.status.run(ctx, r.idle) })
 	}
 	failures := 0
 	for {

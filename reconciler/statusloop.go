@@ -76,7 +76,9 @@ func (s *statusLoop) mark(cluster string) {
 	}
 }
 
-func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
+// run commits status changes until ctx is done, then the last of them.
+// idle reports whether no cluster is being reconciled.
+func (s *statusLoop) run(ctx context.Context, idle func() bool) {
 	failures := 0
 	for {
 		select {
@@ -91,13 +93,7 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 		}
 		// A round ends when no cluster is busy for a moment (or after
 		// maxHold, so one stuck cluster does not hold back the others).
-		held := time.Now()
-		for time.Since(held) < maxHold {
-			time.Sleep(quiet)
-			if r.idle() {
-				break
-			}
-		}
+		s.settle(ctx, idle)
 		if err := s.flush(ctx); err != nil {
 			if ctx.Err() != nil {
 				continue // shutting down: the pending files are written below
@@ -112,6 +108,22 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 			continue
 		}
 		failures = 0
+	}
+}
+
+// settle waits until no cluster is busy for a moment, at most maxHold,
+// or until ctx is done.
+func (s *statusLoop) settle(ctx context.Context, idle func() bool) {
+	held := time.Now()
+	for time.Since(held) < maxHold {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(quiet):
+		}
+		if idle() {
+			return
+		}
 	}
 }
 
@@ -225,17 +237,24 @@ func unmarshalStatusFile(data []byte) (ClusterStatus, error) {
 
 // restore puts back the status the branch holds for a cluster whose
 // current status is still cur, so that /status and the file agree; false
-// when the cluster moved on meanwhile.
+// when the cluster moved on meanwhile, even to a status that differs from
+// cur only in its objects or since: the store never goes back in time.
 func (s *Store) restore(prev, cur ClusterStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now, ok := s.clusters[cur.Name]
-	if !ok || now.Result != cur.Result || now.Revision != cur.Revision || now.Message != cur.Message || now.Summary != cur.Summary {
+	if !ok || !sameStatus(now, cur) {
 		return false
 	}
 	s.clusters[cur.Name] = prev
 	s.notifyLocked()
 	return true
+}
+
+// sameStatus reports whether a and b are the same status, field by field.
+func sameStatus(a, b ClusterStatus) bool {
+	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
+		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
 }
 
 func plural(n int, word string) string {

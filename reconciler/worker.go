@@ -64,6 +64,8 @@ func (w *worker) wait() { <-w.done }
 
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
+	var watch sync.WaitGroup // the drift watch, ended by ctx
+	defer watch.Wait()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	failures := 0
@@ -98,7 +100,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		last = time.Now()
 		if !watching {
-			watching = w.watchDrift(ctx)
+			watching = w.watchDrift(ctx, &watch)
 		}
 		next := w.r.opts.DriftInterval
 		if st.Result == Failed || st.Result == Unreachable {
