@@ -6,6 +6,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/target"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 )
 
@@ -42,20 +43,20 @@ func (f *FleetApplier) WatchDrift(ctx context.Context, cluster string, drifted f
 // message, the counts, and the objects that failed or drifted. A plan
 // that was not applied changed nothing, so only its managed and failed
 // objects are counted.
-func statusOf(cluster string, r apply.Result) ClusterStatus {
-	st := ClusterStatus{Name: cluster, Result: Result(r.Status), Message: r.Message,
-		Summary: Summary{Managed: r.Managed, Failed: r.Failed}}
+func statusOf(cluster string, r apply.Result) status.Cluster {
+	st := status.Cluster{Name: cluster, Result: r.Status, Message: r.Message,
+		Summary: status.Summary{Managed: r.Managed, Failed: r.Failed}}
 	if r.Plan != nil && !r.PlannedOnly() {
 		st.Summary.Created, st.Summary.Updated, st.Summary.Deleted = r.Created, r.Updated, r.Deleted
 	}
 	for _, ch := range r.Drift() {
-		st.Objects = append(st.Objects, ObjectStatus{
+		st.Objects = append(st.Objects, status.Object{
 			Kind: ch.Key.Kind, Namespace: ch.Key.Namespace, Name: ch.Key.Name, File: ch.File,
 			Drifted: true, Error: "would " + ch.Action.String(),
 		})
 	}
 	for _, e := range r.Errors {
-		st.Objects = append(st.Objects, ObjectStatus{Kind: e.Key.Kind, Namespace: e.Key.Namespace, Name: e.Key.Name, File: e.Source, Error: e.Op + ": " + e.Err.Error()})
+		st.Objects = append(st.Objects, status.Object{Kind: e.Key.Kind, Namespace: e.Key.Namespace, Name: e.Key.Name, File: e.Source, Error: e.Op + ": " + e.Err.Error()})
 	}
 	return st
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -22,10 +24,10 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	applier := &countingApplier{calls: map[string]int{}}
-	store := NewStore()
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
-	r := New(src, applier, store, NewMetrics(), opts)
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
@@ -53,7 +55,7 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 	write("apps/platform/kustomization.yaml", "resources: [../../hostile/l30]\n")
 	eventually(t, "the hostile revision failed on every cluster", func() bool {
 		for _, c := range store.Snapshot().Clusters {
-			if c.Result != Failed || !strings.Contains(c.Message, "--max-objects") {
+			if c.Result != apply.Failed || !strings.Contains(c.Message, "--max-objects") {
 				return false
 			}
 		}
@@ -69,7 +71,7 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 	}
 	eventually(t, "the next revision reconciled", func() bool {
 		for _, c := range store.Snapshot().Clusters {
-			if c.Result != Synced || c.Revision != store.Snapshot().Revision {
+			if c.Result != apply.Synced || c.Revision != store.Snapshot().Revision {
 				return false
 			}
 		}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // maxWebhookBody bounds a push notification; GitHub caps its payloads at
@@ -56,8 +58,8 @@ func DefaultServerOptions() ServerOptions {
 // Server serves health, readiness, metrics, status and the webhook.
 type Server struct {
 	opts    ServerOptions
-	store   *Store
-	metrics *Metrics
+	store   *status.Store
+	metrics *status.Metrics
 	srv     *http.Server
 
 	// fetch asks the loop for a fetch, at most once per
@@ -74,7 +76,7 @@ type Server struct {
 // NewServer returns a server over store; trigger asks the loop for a
 // fetch and must not block. Webhooks call it at most once per
 // WebhookMinInterval. Zero options take DefaultServerOptions' values.
-func NewServer(opts ServerOptions, store *Store, metrics *Metrics, trigger func()) *Server {
+func NewServer(opts ServerOptions, store *status.Store, metrics *status.Metrics, trigger func()) *Server {
 	def := DefaultServerOptions()
 	if opts.Listen == "" {
 		opts.Listen = def.Listen

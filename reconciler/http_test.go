@@ -17,13 +17,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 )
 
-func newTestServer(t *testing.T, secret string) (*httptest.Server, *Store, *atomic.Int32) {
+func newTestServer(t *testing.T, secret string) (*httptest.Server, *status.Store, *atomic.Int32) {
 	t.Helper()
-	store := NewStore()
+	store := status.NewStore()
 	var triggered atomic.Int32
-	s := NewServer(ServerOptions{WebhookSecret: []byte(secret)}, store, NewMetrics(), func() { triggered.Add(1) })
+	s := NewServer(ServerOptions{WebhookSecret: []byte(secret)}, store, status.NewMetrics(), func() { triggered.Add(1) })
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, store, &triggered
@@ -112,7 +115,7 @@ func TestReadyzAndStatus(t *testing.T) {
 		t.Fatalf("healthz: %d", code)
 	}
 	store.SetRevision("abc123")
-	store.Update(ClusterStatus{Name: "eu", Result: Synced, Revision: "abc123", Since: time.Now(), Summary: Summary{Managed: 3}})
+	store.Update(status.Cluster{Name: "eu", Result: apply.Synced, Revision: "abc123", Since: time.Now(), Summary: status.Summary{Managed: 3}})
 	if code := get(t, ts.URL+"/readyz"); code != 200 {
 		t.Fatalf("readyz after a revision: %d, want 200", code)
 	}
@@ -139,10 +142,10 @@ func TestReadyzAndStatus(t *testing.T) {
 }
 
 func TestMetricsNamesOfSpec(t *testing.T) {
-	m := NewMetrics()
-	m.observe(ClusterStatus{Name: "eu", Result: Synced, Summary: Summary{Managed: 4}}, 0.2)
+	m := status.NewMetrics()
+	m.Observe(status.Cluster{Name: "eu", Result: apply.Synced, Summary: status.Summary{Managed: 4}}, 0.2)
 	m.SourceFetchTotal.WithLabelValues("unchanged").Inc()
-	ts := httptest.NewServer(NewServer(ServerOptions{}, NewStore(), m, func() {}).Handler())
+	ts := httptest.NewServer(NewServer(ServerOptions{}, status.NewStore(), m, func() {}).Handler())
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + "/metrics")
 	if err != nil {
@@ -181,11 +184,11 @@ func get(t *testing.T, url string) int {
 // of many megabytes through a small receive window and reads nothing for
 // a while: what it gets afterwards is cut short.
 func TestSlowReaderIsCutOff(t *testing.T) {
-	store := NewStore()
+	store := status.NewStore()
 	for i := range 1000 {
-		store.Update(ClusterStatus{Name: fmt.Sprintf("cluster-%04d", i), Result: Failed, Message: strings.Repeat("x", 8<<10)})
+		store.Update(status.Cluster{Name: fmt.Sprintf("cluster-%04d", i), Result: apply.Failed, Message: strings.Repeat("x", 8<<10)})
 	}
-	srv := NewServer(ServerOptions{WriteTimeout: time.Second}, store, NewMetrics(), func() {})
+	srv := NewServer(ServerOptions{WriteTimeout: time.Second}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/target"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source"
 )
@@ -60,7 +61,7 @@ type Options struct {
 	StatusPath string
 	// Report, if set, is called after every cluster reconcile (mcp run
 	// --dir prints each plan and result with it).
-	Report func(ClusterStatus, *diff.ClusterPlan)
+	Report func(status.Cluster, *diff.ClusterPlan)
 	// Owns, if set, says which clusters this replica reconciles when
 	// several share the fleet; the others are left to their owners. It is
 	// asked at every check of the source, so ownership can move.
@@ -86,8 +87,8 @@ type Reconciler struct {
 	opts    Options
 	src     source.Source
 	applier ClusterApplier
-	store   *Store
-	metrics *Metrics
+	store   *status.Store
+	metrics *status.Metrics
 
 	wake    chan struct{} // a webhook or a file change: check the source now
 	sem     chan struct{} // bounds clusters reconciled at once
@@ -104,7 +105,7 @@ type Reconciler struct {
 }
 
 // New returns a Reconciler; Run starts it.
-func New(src source.Source, applier ClusterApplier, store *Store, metrics *Metrics, opts Options) *Reconciler {
+func New(src source.Source, applier ClusterApplier, store *status.Store, metrics *status.Metrics, opts Options) *Reconciler {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
@@ -189,7 +190,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 // move), render a new revision, and dispatch it to the cluster workers.
 func (r *Reconciler) poll(ctx context.Context) error {
 	snap, changed, err := r.src.Fetch(ctx)
-	r.store.sourceChecked(time.Now().UTC(), err)
+	r.store.SourceChecked(time.Now().UTC(), err)
 	if err != nil {
 		r.metrics.SourceFetchTotal.WithLabelValues("error").Inc()
 		r.metrics.SourceStale.Set(1)
@@ -253,7 +254,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			delete(r.workers, name)
 			// Its series would otherwise go on saying what this replica
 			// last saw, next to its new owner's.
-			r.metrics.forget(name)
+			r.metrics.Forget(name)
 			if f, ok := r.applier.(forgetter); ok {
 				f.Forget(name)
 			}

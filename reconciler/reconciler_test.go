@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -21,7 +22,7 @@ import (
 type countingApplier struct {
 	mu      sync.Mutex
 	calls   map[string]int
-	results map[string]Result
+	results map[string]apply.Status
 }
 
 func (a *countingApplier) Reconcile(_ context.Context, cs Desired) apply.Result {
@@ -30,7 +31,7 @@ func (a *countingApplier) Reconcile(_ context.Context, cs Desired) apply.Result 
 	a.calls[cs.Cluster.Name]++
 	res := a.results[cs.Cluster.Name]
 	if res == "" {
-		res = Synced
+		res = apply.Synced
 	}
 	return apply.Result{Status: apply.Status(res), Plan: &apply.Plan{}, Applied: true, Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}
 }
@@ -88,20 +89,20 @@ func TestLoopReconcilesEveryClusterAndCommitsOncePerRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"gcp-us-prod": Unreachable}}
-	status := &memoryStatus{}
-	store := NewStore()
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]apply.Status{"gcp-us-prod": apply.Unreachable}}
+	commits := &memoryStatus{}
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.Interval = time.Hour // only triggers and file changes wake the loop
-	opts.Status = status
-	r := New(src, applier, store, NewMetrics(), opts)
+	opts.Status = commits
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
 
 	eventually(t, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
-	eventually(t, "one status commit", func() bool { return len(status.snapshot()) == 1 })
-	first := status.snapshot()[0]
+	eventually(t, "one status commit", func() bool { return len(commits.snapshot()) == 1 })
+	first := commits.snapshot()[0]
 	if len(first) != 3 || !strings.Contains(string(first["status/gcp-us-prod.yaml"]), "result: Unreachable") {
 		t.Fatalf("first commit: %d files, gcp-us-prod:\n%s", len(first), first["status/gcp-us-prod.yaml"])
 	}
@@ -140,8 +141,8 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
 	opts.Owns = func(c string) bool { _, ok := mine.Load(c); return ok }
-	store := NewStore()
-	metrics := NewMetrics()
+	store := status.NewStore()
+	metrics := status.NewMetrics()
 	r := New(src, applier, store, metrics, opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
@@ -178,18 +179,18 @@ func TestDriftedKeepsTheLastAppliedRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"aws-eu-prod": Drifted}}
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]apply.Status{"aws-eu-prod": apply.Drifted}}
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, applier, store, NewMetrics(), opts)
+	store := status.NewStore()
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
 	eventually(t, "three clusters reported", func() bool { return len(store.Snapshot().Clusters) == 3 })
 	for _, c := range store.Snapshot().Clusters {
 		want := store.Snapshot().Revision
-		if c.Result == Drifted {
+		if c.Result == apply.Drifted {
 			want = ""
 		}
 		if c.Revision != want {

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // StatusWriter writes status files back to git (SPEC section 5). The git
@@ -48,8 +48,8 @@ const maxHold = 30 * time.Second
 type statusLoop struct {
 	w          StatusWriter
 	dir        string
-	store      *Store
-	metrics    *Metrics
+	store      *status.Store
+	metrics    *status.Metrics
 	maxBackoff time.Duration
 
 	mu      sync.Mutex
@@ -57,10 +57,10 @@ type statusLoop struct {
 	wake    chan struct{}
 	// written is what the branch said at start, by cluster, until each
 	// cluster's first flush; nil until read.
-	written map[string]ClusterStatus
+	written map[string]status.Cluster
 }
 
-func newStatusLoop(w StatusWriter, dir string, store *Store, metrics *Metrics, maxBackoff time.Duration) *statusLoop {
+func newStatusLoop(w StatusWriter, dir string, store *status.Store, metrics *status.Metrics, maxBackoff time.Duration) *statusLoop {
 	return &statusLoop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
 		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
@@ -164,11 +164,11 @@ func (s *statusLoop) flush(ctx context.Context) error {
 		}
 		if prev, ok := s.written[c.Name]; ok {
 			delete(s.written, c.Name)
-			if sameOutcome(prev, c) && s.store.restore(prev, c) {
+			if status.SameOutcome(prev, c) && s.store.Restore(prev, c) {
 				continue // the branch already says this, with its own since
 			}
 		}
-		data, err := MarshalStatusFile(c)
+		data, err := status.MarshalFile(c)
 		if err != nil {
 			return err
 		}
@@ -200,61 +200,22 @@ func (s *statusLoop) readWritten(ctx context.Context) error {
 	}
 	r, ok := s.w.(statusReader)
 	if !ok {
-		s.written = map[string]ClusterStatus{}
+		s.written = map[string]status.Cluster{}
 		return nil
 	}
 	files, err := r.ReadStatus(ctx)
 	if err != nil {
 		return fmt.Errorf("read status branch: %w", err)
 	}
-	s.written = map[string]ClusterStatus{}
+	s.written = map[string]status.Cluster{}
 	for p, data := range files {
-		st, err := unmarshalStatusFile(data)
+		st, err := status.UnmarshalFile(data)
 		if err != nil || path.Join(s.dir, st.Name+".yaml") != p {
 			continue // not a file of ours: it is rewritten when its cluster is
 		}
 		s.written[st.Name] = st
 	}
 	return nil
-}
-
-// unmarshalStatusFile reads what MarshalStatusFile wrote.
-func unmarshalStatusFile(data []byte) (ClusterStatus, error) {
-	var f statusFile
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		return ClusterStatus{}, err
-	}
-	since, err := time.Parse(time.RFC3339, f.Status.Since)
-	if err != nil {
-		return ClusterStatus{}, err
-	}
-	name, _ := f.Metadata["name"].(string)
-	return ClusterStatus{
-		Name: name, Result: f.Status.Result, Revision: f.Status.Revision, Message: f.Status.Message,
-		Since: since, Summary: f.Status.Summary, Objects: f.Status.Objects,
-	}, nil
-}
-
-// restore puts back the status the branch holds for a cluster whose
-// current status is still cur, so that /status and the file agree; false
-// when the cluster moved on meanwhile, even to a status that differs from
-// cur only in its objects or since: the store never goes back in time.
-func (s *Store) restore(prev, cur ClusterStatus) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now, ok := s.clusters[cur.Name]
-	if !ok || !sameStatus(now, cur) {
-		return false
-	}
-	s.clusters[cur.Name] = prev
-	s.notifyLocked()
-	return true
-}
-
-// sameStatus reports whether a and b are the same status, field by field.
-func sameStatus(a, b ClusterStatus) bool {
-	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
-		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
 }
 
 func plural(n int, word string) string {

@@ -3,6 +3,9 @@ package reconciler
 import (
 	"testing"
 	"time"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // TestFlushNeverPutsBackAnOlderStatus: flush puts back the status the
@@ -11,9 +14,9 @@ import (
 // differing only in the objects it lists, is newer and stays.
 func TestFlushNeverPutsBackAnOlderStatus(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	onBranch := ClusterStatus{Name: "eu", Result: Drifted, Revision: "r1", Message: "1 objects differ from the desired state (not applied)",
-		Since: t0, Objects: []ObjectStatus{{Kind: "ConfigMap", Namespace: "web", Name: "a", Drifted: true, Error: "would update"}}}
-	s := NewStore()
+	onBranch := status.Cluster{Name: "eu", Result: apply.Drifted, Revision: "r1", Message: "1 objects differ from the desired state (not applied)",
+		Since: t0, Objects: []status.Object{{Kind: "ConfigMap", Namespace: "web", Name: "a", Drifted: true, Error: "would update"}}}
+	s := status.NewStore()
 	seen := onBranch
 	seen.Since = t0.Add(time.Hour) // the same outcome, found again after a restart
 	s.Update(seen)
@@ -22,9 +25,9 @@ func TestFlushNeverPutsBackAnOlderStatus(t *testing.T) {
 	// Meanwhile another object drifted instead: same result, message and
 	// counts, other objects.
 	newer := seen
-	newer.Objects = []ObjectStatus{{Kind: "ConfigMap", Namespace: "web", Name: "b", Drifted: true, Error: "would update"}}
+	newer.Objects = []status.Object{{Kind: "ConfigMap", Namespace: "web", Name: "b", Drifted: true, Error: "would update"}}
 	s.Update(newer)
-	if s.restore(onBranch, snap) {
+	if s.Restore(onBranch, snap) {
 		t.Fatal("flush put the branch's status back over a newer one")
 	}
 	if got := s.Snapshot().Clusters[0]; got.Objects[0].Name != "b" {
@@ -35,7 +38,7 @@ func TestFlushNeverPutsBackAnOlderStatus(t *testing.T) {
 	snap = s.Snapshot().Clusters[0]
 	branch := newer
 	branch.Since = t0
-	if !s.restore(branch, snap) || !s.Snapshot().Clusters[0].Since.Equal(t0) {
+	if !s.Restore(branch, snap) || !s.Snapshot().Clusters[0].Since.Equal(t0) {
 		t.Fatalf("the branch's status was not put back: %+v", s.Snapshot().Clusters[0])
 	}
 }

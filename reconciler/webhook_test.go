@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/dir"
 )
@@ -79,7 +80,7 @@ type webhookDaemon struct {
 	url   string
 	repo  string
 	src   *countingSource
-	store *Store
+	store *status.Store
 }
 
 func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *webhookDaemon {
@@ -92,9 +93,9 @@ func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *
 	src := &countingSource{src: ds, delay: delay}
 	ropts := DefaultOptions()
 	ropts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, &countingApplier{calls: map[string]int{}}, store, NewMetrics(), ropts)
-	srv := NewServer(opts, store, NewMetrics(), r.Trigger)
+	store := status.NewStore()
+	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
+	srv := NewServer(opts, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestWebhookRoute(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var triggered atomic.Int32
-			h := NewServer(tc.opts, NewStore(), NewMetrics(), func() { triggered.Add(1) }).Handler()
+			h := NewServer(tc.opts, status.NewStore(), status.NewMetrics(), func() { triggered.Add(1) }).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(`{}`)))
 			if rec.Code != tc.want {
@@ -300,9 +301,9 @@ func TestWebhooksKeepTheBackoffOfAFailingSource(t *testing.T) {
 	src := &failingSource{}
 	ropts := DefaultOptions()
 	ropts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, &countingApplier{calls: map[string]int{}}, store, NewMetrics(), ropts)
-	srv := NewServer(ServerOptions{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, NewMetrics(), r.Trigger)
+	store := status.NewStore()
+	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
+	srv := NewServer(ServerOptions{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // worker reconciles one cluster: when its desired state changes, when a
@@ -103,7 +104,7 @@ func (w *worker) run(ctx context.Context) {
 			watching = w.watchDrift(ctx, &watch)
 		}
 		next := w.r.opts.DriftInterval
-		if st.Result == Failed || st.Result == Unreachable {
+		if st.Result == apply.Failed || st.Result == apply.Unreachable {
 			failures++
 			next = min(backoff(failures), w.r.opts.MaxBackoff)
 		} else {
@@ -116,7 +117,7 @@ func (w *worker) run(ctx context.Context) {
 // reconcile is one reconcile of the cluster: apply's reconcile of the
 // desired state, bounded in time, then the revision it leaves the cluster
 // at and the status recorded.
-func (w *worker) reconcile(ctx context.Context) ClusterStatus {
+func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	w.mu.Lock()
 	d, rev := w.desired, w.revision
 	w.mu.Unlock()
@@ -137,7 +138,7 @@ func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 	}
 	if ctx.Err() != nil {
 		// Shutting down: an abandoned apply is not an outcome to report.
-		return ClusterStatus{Name: w.name}
+		return status.Cluster{Name: w.name}
 	}
 	// The revision moves on only when the cluster holds it: not when it
 	// could not be reached or rendered, nor when a dry run or a paused
@@ -156,7 +157,7 @@ func (w *worker) reconcile(ctx context.Context) ClusterStatus {
 	w.r.store.SetLabels(w.name, d.Cluster.Labels)
 	w.r.store.SetPlan(w.name, plan, rev)
 	stored, changed := w.r.store.Update(st)
-	w.r.metrics.observe(stored, time.Since(start).Seconds())
+	w.r.metrics.Observe(stored, time.Since(start).Seconds())
 	if changed && w.r.status != nil {
 		w.r.status.mark(w.name)
 	}

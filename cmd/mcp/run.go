@@ -19,6 +19,7 @@ import (
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/reconciler"
 	"mcp.dev/mcp/reconciler/dashboard"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/git"
 )
@@ -157,7 +158,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts := apply.DefaultApplyOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	applyOpts.DryRun = o.dryRun
-	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
+	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
 	srvOpts := reconciler.DefaultServerOptions()
@@ -216,10 +217,10 @@ func statusWriter(gs *git.Source, o *runOptions) (*git.StatusWriter, error) {
 }
 
 // reporter prints each cluster's plan and result, one block at a time.
-func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
+func reporter(w io.Writer) func(status.Cluster, *diff.ClusterPlan) {
 	var mu sync.Mutex
 	color := isTerminal(w)
-	return func(st reconciler.ClusterStatus, plan *diff.ClusterPlan) {
+	return func(st status.Cluster, plan *diff.ClusterPlan) {
 		mu.Lock()
 		defer mu.Unlock()
 		if plan != nil && plan.HasChanges() {
@@ -239,13 +240,13 @@ func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
 
 // sourceInfo is what the dashboard shows of the source: the URL only in
 // its redacted form, never with a password.
-func sourceInfo(s source.Source, o *sourceOptions) reconciler.SourceInfo {
+func sourceInfo(s source.Source, o *sourceOptions) status.SourceInfo {
 	if gs, ok := s.(*git.Source); ok {
-		info := reconciler.SourceInfo{URL: gs.Redacted(), Ref: o.ref}
+		info := status.SourceInfo{URL: gs.Redacted(), Ref: o.ref}
 		if o.ref == "" {
 			info.Branch = o.branch
 		}
 		return info
 	}
-	return reconciler.SourceInfo{URL: fmt.Sprint(s)}
+	return status.SourceInfo{URL: fmt.Sprint(s)}
 }
