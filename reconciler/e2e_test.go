@@ -19,6 +19,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/internal/gitserver"
 	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/git"
@@ -95,7 +96,7 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 	store, metrics := status.NewStore(), status.NewMetrics()
 	r := New(src, NewFleetApplier(aopts, render.Access{CredentialsDir: opts.Render.CredentialsDir}), store, metrics, opts)
 	var fetches atomic.Int32
-	hs := NewServer(ServerOptions{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
+	hs := server.New(server.Options{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/dir"
@@ -83,7 +84,7 @@ type webhookDaemon struct {
 	store *status.Store
 }
 
-func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *webhookDaemon {
+func startWebhookDaemon(t *testing.T, opts server.Options, delay time.Duration) *webhookDaemon {
 	t.Helper()
 	repo := copyFleet(t)
 	ds, err := dir.New(dir.Options{Dir: repo})
@@ -95,7 +96,7 @@ func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *
 	ropts.Interval = time.Hour
 	store := status.NewStore()
 	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
-	srv := NewServer(opts, store, status.NewMetrics(), r.Trigger)
+	srv := server.New(opts, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 		secret   = "s3cr3t-webhook"
 	)
 	for name, tc := range map[string]struct {
-		opts    ServerOptions
+		opts    server.Options
 		header  map[string]string
 		code    int
 		fetches bool   // some fetch is made
@@ -179,15 +180,15 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 		key     string // whose values add up to posts
 	}{
 		"unsigned": {
-			opts: ServerOptions{WebhookSecret: []byte(secret)}, code: 401,
+			opts: server.Options{WebhookSecret: []byte(secret)}, code: 401,
 			log: "webhook refused", key: "count",
 		},
 		"signed": {
-			opts: ServerOptions{WebhookSecret: []byte(secret)}, header: map[string]string{"X-Gitlab-Token": secret}, code: 202,
+			opts: server.Options{WebhookSecret: []byte(secret)}, header: map[string]string{"X-Gitlab-Token": secret}, code: 202,
 			fetches: true, log: "webhook: fetching now", key: "pushes",
 		},
 		"insecure": {
-			opts: ServerOptions{WebhookInsecure: true}, code: 202,
+			opts: server.Options{WebhookInsecure: true}, code: 202,
 			fetches: true, log: "webhook: fetching now", key: "pushes",
 		},
 		"no secret": {code: 404},
@@ -232,7 +233,7 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 // of the previous push runs is fetched after it, merged with the others.
 func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	const secret = "s3cr3t-webhook"
-	d := startWebhookDaemon(t, ServerOptions{WebhookSecret: []byte(secret), WebhookMinInterval: 200 * time.Millisecond}, 600*time.Millisecond)
+	d := startWebhookDaemon(t, server.Options{WebhookSecret: []byte(secret), WebhookMinInterval: 200 * time.Millisecond}, 600*time.Millisecond)
 	first := d.store.Snapshot().Revision
 	post := func() {
 		t.Helper()
@@ -264,16 +265,16 @@ func TestWebhookRoute(t *testing.T) {
 		http.Error(w, "the dashboard is read-only", http.StatusMethodNotAllowed)
 	})
 	for name, tc := range map[string]struct {
-		opts ServerOptions
+		opts server.Options
 		want int
 	}{
-		"off":      {opts: ServerOptions{Dashboard: dash}, want: 404},
-		"secret":   {opts: ServerOptions{Dashboard: dash, WebhookSecret: []byte("s")}, want: 401},
-		"insecure": {opts: ServerOptions{Dashboard: dash, WebhookInsecure: true}, want: 202},
+		"off":      {opts: server.Options{Dashboard: dash}, want: 404},
+		"secret":   {opts: server.Options{Dashboard: dash, WebhookSecret: []byte("s")}, want: 401},
+		"insecure": {opts: server.Options{Dashboard: dash, WebhookInsecure: true}, want: 202},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var triggered atomic.Int32
-			h := NewServer(tc.opts, status.NewStore(), status.NewMetrics(), func() { triggered.Add(1) }).Handler()
+			h := server.New(tc.opts, status.NewStore(), status.NewMetrics(), func() { triggered.Add(1) }).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(`{}`)))
 			if rec.Code != tc.want {
@@ -303,7 +304,7 @@ func TestWebhooksKeepTheBackoffOfAFailingSource(t *testing.T) {
 	ropts.Interval = time.Hour
 	store := status.NewStore()
 	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
-	srv := NewServer(ServerOptions{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, status.NewMetrics(), r.Trigger)
+	srv := server.New(server.Options{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/reconciler"
 	"mcp.dev/mcp/reconciler/dashboard"
+	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/git"
@@ -87,7 +88,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs.BoolVar(&o.prune, "prune", true, "delete objects mcp applied that are no longer desired")
 	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
 	o.replicas.addFlags(fs)
-	srvDef := reconciler.DefaultServerOptions()
+	srvDef := server.DefaultOptions()
 	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token); without it (or --webhook-insecure) /webhook answers 404")
 	fs.BoolVar(&o.webhookInsecure, "webhook-insecure", false, "serve POST /webhook without --webhook-secret-file: anyone who reaches --listen may trigger fetches")
 	fs.DurationVar(&o.webhookMinInterval, "webhook-min-interval", srvDef.WebhookMinInterval, "least time between two fetches triggered by POST /webhook; pushes in between are merged into one fetch")
@@ -161,7 +162,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
-	srvOpts := reconciler.DefaultServerOptions()
+	srvOpts := server.DefaultOptions()
 	srvOpts.Listen, srvOpts.WebhookSecret = o.listen, secret
 	srvOpts.WebhookInsecure, srvOpts.WebhookMinInterval = o.webhookInsecure, o.webhookMinInterval
 	if secret == nil && !o.webhookInsecure {
@@ -170,7 +171,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	if o.dashboard {
 		srvOpts.Dashboard = dashboard.New(store, dashboard.DefaultOptions())
 	}
-	srv := reconciler.NewServer(srvOpts, store, metrics, r.Trigger)
+	srv := server.New(srvOpts, store, metrics, r.Trigger)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -16,7 +16,7 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/object"
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 )
 
@@ -210,8 +210,8 @@ func TestRoutes(t *testing.T) {
 // beside /status, whose SPEC fields stay as they are.
 func TestServedByMCPsServer(t *testing.T) {
 	store := fixture(t)
-	on := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {}).Handler()
-	off := reconciler.NewServer(reconciler.ServerOptions{}, store, status.NewMetrics(), func() {}).Handler()
+	on := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {}).Handler()
+	off := server.New(server.Options{}, store, status.NewMetrics(), func() {}).Handler()
 	if rec := get(t, on, "GET", "/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "<h1>Fleet</h1>") {
 		t.Fatalf("GET / with the dashboard: %d", rec.Code)
 	}
@@ -249,7 +249,7 @@ func TestEventsOutliveTheWriteTimeout(t *testing.T) {
 	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.MinUpdateInterval = 0
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, status.NewMetrics(), func() {})
+	srv := server.New(server.Options{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func followEvents(t *testing.T, store *status.Store, url string) {
 // shutdown.
 func TestEventsEndWithTheServer(t *testing.T) {
 	store := status.NewStore()
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {})
+	srv := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

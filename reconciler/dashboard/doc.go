@@ -15,7 +15,7 @@
 // Serve it at "/" of mcp's HTTP server:
 //
 //	store := status.NewStore()
-//	srv := reconciler.NewServer(reconciler.ServerOptions{
+//	srv := server.New(server.Options{
 //		Listen:    ":8080",
 //		Dashboard: dashboard.New(store, dashboard.DefaultOptions()),
 //	}, store, metrics, r.Trigger)

@@ -16,6 +16,7 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/dir"
@@ -67,7 +68,7 @@ func startMCP(t *testing.T, root string) (url string, store *status.Store) {
 	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(status.SourceInfo{URL: src.String()})
 	r := reconciler.New(src, reconciler.NewFleetApplier(aopts, render.Access{CredentialsDir: env.KubeconfigDir}), store, metrics, opts)
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, metrics, r.Trigger)
+	srv := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, metrics, r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

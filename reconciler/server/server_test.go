@@ -1,4 +1,4 @@
-package reconciler
+package server
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func newTestServer(t *testing.T, secret string) (*httptest.Server, *status.Store
 	t.Helper()
 	store := status.NewStore()
 	var triggered atomic.Int32
-	s := NewServer(ServerOptions{WebhookSecret: []byte(secret)}, store, status.NewMetrics(), func() { triggered.Add(1) })
+	s := New(Options{WebhookSecret: []byte(secret)}, store, status.NewMetrics(), func() { triggered.Add(1) })
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, store, &triggered
@@ -145,7 +145,7 @@ func TestMetricsNamesOfSpec(t *testing.T) {
 	m := status.NewMetrics()
 	m.Observe(status.Cluster{Name: "eu", Result: apply.Synced, Summary: status.Summary{Managed: 4}}, 0.2)
 	m.SourceFetchTotal.WithLabelValues("unchanged").Inc()
-	ts := httptest.NewServer(NewServer(ServerOptions{}, status.NewStore(), m, func() {}).Handler())
+	ts := httptest.NewServer(New(Options{}, status.NewStore(), m, func() {}).Handler())
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + "/metrics")
 	if err != nil {
@@ -188,7 +188,7 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	for i := range 1000 {
 		store.Update(status.Cluster{Name: fmt.Sprintf("cluster-%04d", i), Result: apply.Failed, Message: strings.Repeat("x", 8<<10)})
 	}
-	srv := NewServer(ServerOptions{WriteTimeout: time.Second}, store, status.NewMetrics(), func() {})
+	srv := New(Options{WriteTimeout: time.Second}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
