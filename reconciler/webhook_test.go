@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/internal/testenv"
 	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
@@ -106,7 +107,7 @@ func startWebhookDaemon(t *testing.T, opts server.Options, delay time.Duration) 
 	go func() { ran <- r.Run(ctx) }()
 	go func() { served <- srv.Serve(ctx, l) }()
 	t.Cleanup(func() { cancel(); <-ran; <-served })
-	eventually(t, "the first fetch", func() bool { return store.Ready() })
+	testenv.Eventually(t, 15*time.Second, "the first fetch", func() bool { return store.Ready() })
 	return &webhookDaemon{url: "http://" + l.Addr().String() + "/webhook", repo: repo, src: src, store: store}
 }
 
@@ -243,7 +244,7 @@ func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	}
 	before := d.src.fetches.Load()
 	post()
-	eventually(t, "the fetch of the first push", func() bool { return d.src.fetches.Load() == before+1 })
+	testenv.Eventually(t, 15*time.Second, "the fetch of the first push", func() bool { return d.src.fetches.Load() == before+1 })
 	// The fetch has read the directory and takes a while: a push now.
 	if err := os.WriteFile(filepath.Join(d.repo, "pushed.yaml"), []byte("# pushed\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -251,7 +252,7 @@ func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	for range 5 {
 		post()
 	}
-	eventually(t, "the pushed revision", func() bool { return d.store.Snapshot().Revision != first })
+	testenv.Eventually(t, 15*time.Second, "the pushed revision", func() bool { return d.store.Snapshot().Revision != first })
 	time.Sleep(time.Second)
 	if got := d.src.fetches.Load() - before; got != 2 {
 		t.Errorf("%d fetches for two bursts of pushes, want 2", got)

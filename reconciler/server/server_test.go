@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/internal/testenv"
 	"mcp.dev/mcp/reconciler/status"
 )
 
@@ -108,15 +109,15 @@ func TestWebhook(t *testing.T) {
 
 func TestReadyzAndStatus(t *testing.T) {
 	ts, store, _ := newTestServer(t, "")
-	if code := get(t, ts.URL+"/readyz"); code != 503 {
+	if code, _ := testenv.Get(t, ts.URL+"/readyz"); code != 503 {
 		t.Fatalf("readyz before the first revision: %d, want 503", code)
 	}
-	if code := get(t, ts.URL+"/healthz"); code != 200 {
+	if code, _ := testenv.Get(t, ts.URL+"/healthz"); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
 	store.SetRevision("abc123")
 	store.Update(status.Cluster{Name: "eu", Result: apply.Synced, Revision: "abc123", Since: time.Now(), Summary: status.Summary{Managed: 3}})
-	if code := get(t, ts.URL+"/readyz"); code != 200 {
+	if code, _ := testenv.Get(t, ts.URL+"/readyz"); code != 200 {
 		t.Fatalf("readyz after a revision: %d, want 200", code)
 	}
 	resp, err := http.Get(ts.URL + "/status")
@@ -167,16 +168,6 @@ func TestMetricsNamesOfSpec(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-}
-
-func get(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // TestSlowReaderIsCutOff: a client that stops reading does not hold a
