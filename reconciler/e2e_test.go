@@ -21,6 +21,7 @@ import (
 	"mcp.dev/mcp/internal/testenv"
 	"mcp.dev/mcp/reconciler/server"
 	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/git"
 )
@@ -254,7 +255,7 @@ func waitCommits(t *testing.T, repo *gitserver.Repo, branch string, want int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(2 * quiet) // and no more than that
+	time.Sleep(2 * statusgit.Quiet) // and no more than that
 	if got := statusCommits(t, repo, branch); got != want {
 		t.Fatalf("%d status commits on %s, want exactly %d", got, branch, want)
 	}

@@ -23,6 +23,7 @@ import (
 	"mcp.dev/mcp/internal/faultproxy"
 	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 )
 
 // Fault tests of mcp run against the real git server and apiservers of
@@ -360,7 +361,7 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 // gatedStatus holds status writes until open is closed, and counts the
 // writes and their errors; the writes themselves go to the real writer.
 type gatedStatus struct {
-	StatusWriter
+	statusgit.Writer
 	open chan struct{}
 
 	mu   sync.Mutex
@@ -373,7 +374,7 @@ func (g *gatedStatus) WriteStatus(ctx context.Context, files map[string][]byte, 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	err := g.StatusWriter.WriteStatus(ctx, files, msg)
+	err := g.Writer.WriteStatus(ctx, files, msg)
 	g.mu.Lock()
 	g.errs = append(g.errs, err)
 	g.mu.Unlock()
@@ -394,7 +395,7 @@ func (g *gatedStatus) results() []error {
 func TestStatusPushRejectedRoundAfterRound(t *testing.T) {
 	gate := &gatedStatus{open: make(chan struct{})}
 	d := startDaemon(t, "mcp-status", func(o *Options) {
-		gate.StatusWriter = o.Status
+		gate.Writer = o.Status
 		o.Status = gate
 		o.Interval = time.Hour
 	})

@@ -12,6 +12,7 @@ import (
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/target"
 	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source"
 )
@@ -56,7 +57,7 @@ type Options struct {
 	// Render says what to render (credentials dir, cluster filter).
 	Render render.Options
 	// Status writes status files back to git; nil writes none.
-	Status StatusWriter
+	Status statusgit.Writer
 	// StatusPath is the directory of the status files on the status branch.
 	StatusPath string
 	// Report, if set, is called after every cluster reconcile (mcp run
@@ -94,7 +95,7 @@ type Reconciler struct {
 	sem     chan struct{} // bounds clusters reconciled at once
 	busy    atomic.Int32  // clusters being reconciled now
 	workers map[string]*worker
-	status  *statusLoop
+	status  *statusgit.Loop
 	// lastRev is the revision last rendered; a status-only commit on the
 	// same branch keeps it (see sameContent).
 	lastRev string
@@ -116,7 +117,7 @@ func New(src source.Source, applier ClusterApplier, store *status.Store, metrics
 		workers: map[string]*worker{},
 	}
 	if opts.Status != nil {
-		r.status = newStatusLoop(opts.Status, opts.StatusPath, store, metrics, opts.MaxBackoff)
+		r.status = statusgit.New(opts.Status, opts.StatusPath, store, metrics, opts.MaxBackoff)
 	}
 	return r
 }
@@ -151,7 +152,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		})
 	}
 	if r.status != nil {
-		wg.Go(func() { r.status.run(ctx, r.idle) })
+		wg.Go(func() { r.status.Run(ctx, r.idle) })
 	}
 	failures := 0
 	for {

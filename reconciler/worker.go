@@ -159,7 +159,7 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	stored, changed := w.r.store.Update(st)
 	w.r.metrics.Observe(stored, time.Since(start).Seconds())
 	if changed && w.r.status != nil {
-		w.r.status.mark(w.name)
+		w.r.status.Mark(w.name)
 	}
 	slog.Info("reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
 		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,

@@ -1,4 +1,4 @@
-package reconciler
+package statusgit
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"mcp.dev/mcp/reconciler/status"
 )
 
-// StatusWriter writes status files back to git (SPEC section 5). The git
-// source provides it; it is declared here, where it is consumed.
-type StatusWriter interface {
+// Writer writes status files back to git (SPEC section 5). The git source
+// provides it; it is declared here, where it is consumed.
+type Writer interface {
 	// WriteStatus commits files (path on the status branch → content) in
 	// one commit with message and pushes it, retrying on top of a moved
 	// branch head.
@@ -33,9 +33,9 @@ type statusReader interface {
 	ReadStatus(ctx context.Context) (map[string][]byte, error)
 }
 
-// quiet is how long the status loop waits for more clusters to finish
+// Quiet is how long the status loop waits for more clusters to finish
 // before it commits, so that a round of many clusters is one commit.
-const quiet = time.Second
+const Quiet = time.Second
 
 // finalFlush bounds the last status write on shutdown; Kubernetes gives a
 // pod 30 seconds between SIGTERM and SIGKILL.
@@ -44,9 +44,9 @@ const finalFlush = 10 * time.Second
 // maxHold bounds how long a status change waits for busy clusters.
 const maxHold = 30 * time.Second
 
-// statusLoop batches status changes into one commit per round.
-type statusLoop struct {
-	w          StatusWriter
+// Loop batches status changes into one commit per round.
+type Loop struct {
+	w          Writer
 	dir        string
 	store      *status.Store
 	metrics    *status.Metrics
@@ -60,13 +60,15 @@ type statusLoop struct {
 	written map[string]status.Cluster
 }
 
-func newStatusLoop(w StatusWriter, dir string, store *status.Store, metrics *status.Metrics, maxBackoff time.Duration) *statusLoop {
-	return &statusLoop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
+// New returns the status loop that writes the files of store's clusters
+// below dir with w, retrying a failed write at most maxBackoff apart.
+func New(w Writer, dir string, store *status.Store, metrics *status.Metrics, maxBackoff time.Duration) *Loop {
+	return &Loop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
 		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-// mark records that a cluster's outcome changed.
-func (s *statusLoop) mark(cluster string) {
+// Mark records that a cluster's outcome changed; it never blocks.
+func (s *Loop) Mark(cluster string) {
 	s.mu.Lock()
 	s.pending[cluster] = true
 	s.mu.Unlock()
@@ -76,9 +78,9 @@ func (s *statusLoop) mark(cluster string) {
 	}
 }
 
-// run commits status changes until ctx is done, then the last of them.
+// Run commits status changes until ctx is done, then the last of them.
 // idle reports whether no cluster is being reconciled.
-func (s *statusLoop) run(ctx context.Context, idle func() bool) {
+func (s *Loop) Run(ctx context.Context, idle func() bool) {
 	failures := 0
 	for {
 		select {
@@ -113,13 +115,13 @@ func (s *statusLoop) run(ctx context.Context, idle func() bool) {
 
 // settle waits until no cluster is busy for a moment, at most maxHold,
 // or until ctx is done.
-func (s *statusLoop) settle(ctx context.Context, idle func() bool) {
+func (s *Loop) settle(ctx context.Context, idle func() bool) {
 	held := time.Now()
 	for time.Since(held) < maxHold {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(quiet):
+		case <-time.After(Quiet):
 		}
 		if idle() {
 			return
@@ -127,7 +129,7 @@ func (s *statusLoop) settle(ctx context.Context, idle func() bool) {
 	}
 }
 
-func (s *statusLoop) kick() {
+func (s *Loop) kick() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -135,7 +137,7 @@ func (s *statusLoop) kick() {
 }
 
 // flush commits the pending clusters' files in one commit.
-func (s *statusLoop) flush(ctx context.Context) error {
+func (s *Loop) flush(ctx context.Context) error {
 	s.mu.Lock()
 	names := make([]string, 0, len(s.pending))
 	for n := range s.pending {
@@ -194,7 +196,7 @@ func (s *statusLoop) flush(ctx context.Context) error {
 
 // readWritten reads the status files on the branch once, the first time
 // anything is to be written.
-func (s *statusLoop) readWritten(ctx context.Context) error {
+func (s *Loop) readWritten(ctx context.Context) error {
 	if s.written != nil {
 		return nil
 	}
@@ -230,4 +232,10 @@ func short(rev string) string {
 		return rev[:12]
 	}
 	return rev
+}
+
+// backoff is the wait before retry number n: 1s, 2s, 4s, ... (callers cap
+// it), as the loop waits before retrying a cluster.
+func backoff(n int) time.Duration {
+	return time.Second << (min(n, 12) - 1)
 }

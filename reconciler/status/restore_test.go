@@ -1,11 +1,10 @@
-package reconciler
+package status
 
 import (
 	"testing"
 	"time"
 
 	"mcp.dev/mcp/apply"
-	"mcp.dev/mcp/reconciler/status"
 )
 
 // TestFlushNeverPutsBackAnOlderStatus: flush puts back the status the
@@ -14,9 +13,9 @@ import (
 // differing only in the objects it lists, is newer and stays.
 func TestFlushNeverPutsBackAnOlderStatus(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	onBranch := status.Cluster{Name: "eu", Result: apply.Drifted, Revision: "r1", Message: "1 objects differ from the desired state (not applied)",
-		Since: t0, Objects: []status.Object{{Kind: "ConfigMap", Namespace: "web", Name: "a", Drifted: true, Error: "would update"}}}
-	s := status.NewStore()
+	onBranch := Cluster{Name: "eu", Result: apply.Drifted, Revision: "r1", Message: "1 objects differ from the desired state (not applied)",
+		Since: t0, Objects: []Object{{Kind: "ConfigMap", Namespace: "web", Name: "a", Drifted: true, Error: "would update"}}}
+	s := NewStore()
 	seen := onBranch
 	seen.Since = t0.Add(time.Hour) // the same outcome, found again after a restart
 	s.Update(seen)
@@ -25,7 +24,7 @@ func TestFlushNeverPutsBackAnOlderStatus(t *testing.T) {
 	// Meanwhile another object drifted instead: same result, message and
 	// counts, other objects.
 	newer := seen
-	newer.Objects = []status.Object{{Kind: "ConfigMap", Namespace: "web", Name: "b", Drifted: true, Error: "would update"}}
+	newer.Objects = []Object{{Kind: "ConfigMap", Namespace: "web", Name: "b", Drifted: true, Error: "would update"}}
 	s.Update(newer)
 	if s.Restore(onBranch, snap) {
 		t.Fatal("flush put the branch's status back over a newer one")
