@@ -17,14 +17,14 @@ import (
 type Applier struct {
 	cluster string
 	c       *client
-	opts    ApplyOptions
+	opts    Options
 	nsReady bool // the inventory namespace is known to exist
 	watch   watchState
 }
 
 // NewApplier connects to the cluster cfg points at (see RESTConfig); no
 // request is made until Plan.
-func NewApplier(cluster string, cfg *rest.Config, opts ApplyOptions) (*Applier, error) {
+func NewApplier(cluster string, cfg *rest.Config, opts Options) (*Applier, error) {
 	c, err := newClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cluster, err)

@@ -10,7 +10,7 @@ import (
 // opts.Concurrency at once. One cluster's failure (unreachable, render
 // failed) never cancels or delays the others: each gets its own Result, in
 // the order of targets. Paused targets and opts.DryRun are planned only.
-func ApplyAll(ctx context.Context, targets []Target, opts ApplyOptions) []Result {
+func ApplyAll(ctx context.Context, targets []Target, opts Options) []Result {
 	pool := NewPool(opts)
 	results := make([]Result, len(targets))
 	var g errgroup.Group // not WithContext: a failure must not cancel the others
@@ -27,7 +27,7 @@ func ApplyAll(ctx context.Context, targets []Target, opts ApplyOptions) []Result
 }
 
 // DiffAll plans every target without writing anything: ApplyAll with DryRun.
-func DiffAll(ctx context.Context, targets []Target, opts ApplyOptions) []Result {
+func DiffAll(ctx context.Context, targets []Target, opts Options) []Result {
 	opts.DryRun = true
 	return ApplyAll(ctx, targets, opts)
 }

@@ -12,7 +12,7 @@ import (
 
 // Reconcile reconciles one cluster once with a connection of its own:
 // what mcp apply and mcp diff do for each cluster. See Pool.Reconcile.
-func Reconcile(ctx context.Context, t Target, opts ApplyOptions) Result {
+func Reconcile(ctx context.Context, t Target, opts Options) Result {
 	return NewPool(opts).Reconcile(ctx, t)
 }
 
@@ -21,7 +21,7 @@ func Reconcile(ctx context.Context, t Target, opts ApplyOptions) Result {
 // nothing costs a few LISTs. A cluster whose kubeconfig changed (a Secret
 // mounted again) gets a new connection at its next reconcile.
 type Pool struct {
-	opts ApplyOptions
+	opts Options
 
 	mu       sync.Mutex
 	appliers map[string]*pooled
@@ -48,7 +48,7 @@ type connRef struct {
 }
 
 // NewPool returns a Pool whose Appliers have opts.
-func NewPool(opts ApplyOptions) *Pool {
+func NewPool(opts Options) *Pool {
 	return &Pool{opts: opts.withDefaults(), appliers: map[string]*pooled{}}
 }
 

@@ -19,7 +19,7 @@ type FleetApplier struct {
 
 // NewFleetApplier returns a ClusterApplier over apply that reaches
 // clusters as access allows.
-func NewFleetApplier(opts apply.ApplyOptions, access render.Access) *FleetApplier {
+func NewFleetApplier(opts apply.Options, access render.Access) *FleetApplier {
 	return &FleetApplier{pool: apply.NewPool(opts), access: access}
 }
 

@@ -33,7 +33,7 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Inventory = "inv-rotation"
 	f := NewFleetApplier(opts, render.Access{CredentialsDir: creds})
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "aws-eu"}}}
@@ -59,12 +59,12 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 func TestInClusterNeedsTheOperator(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "mgmt", InCluster: true, File: "clusters/mgmt.yaml", Line: 1}}}
-	refused := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
+	refused := NewFleetApplier(apply.DefaultOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
 	out := refused.Reconcile(context.Background(), d)
 	if out.Status != apply.Failed || !strings.Contains(out.Message, "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster") || !strings.Contains(out.Message, "--allow-in-cluster") {
 		t.Fatalf("not allowed: %s %q", out.Status, out.Message)
 	}
-	allowed := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
+	allowed := NewFleetApplier(apply.DefaultOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
 	out = allowed.Reconcile(context.Background(), d)
 	if out.Status != apply.Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
 		t.Fatalf("allowed, outside a pod: %s %q", out.Status, out.Message)

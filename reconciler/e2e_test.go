@@ -91,7 +91,7 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 	if edit != nil {
 		edit(&opts)
 	}
-	aopts := apply.DefaultApplyOptions()
+	aopts := apply.DefaultOptions()
 	aopts.Timeout = 30 * time.Second
 	aopts.Inventory = "inv-" + ns // tests share the clusters, not inventories
 	store, metrics := status.NewStore(), status.NewMetrics()

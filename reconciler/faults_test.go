@@ -92,7 +92,7 @@ func liveManaged(t *testing.T, cluster, ns string) []string {
 // lines, sorted, the way the next reconcile reads it.
 func inventoryOf(t *testing.T, cluster, name string) []string {
 	t.Helper()
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Inventory = name
 	a, err := apply.NewApplier(cluster, env.Cluster(cluster).RESTConfig(), opts)
 	if err != nil {

@@ -16,7 +16,7 @@ func newApplyCmd() *cobra.Command {
 	var (
 		src      sourceOptions
 		clusters clusterOptions
-		opts     = apply.DefaultApplyOptions()
+		opts     = apply.DefaultOptions()
 		warn     warningOptions
 	)
 	cmd := &cobra.Command{

@@ -22,7 +22,7 @@ func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions)
 	if err != nil {
 		return diff.Plan{}, nil, err
 	}
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Concurrency = clusters.concurrency
 	return livePlan(apply.DiffAll(ctx, target.All(fleet, access), opts)), fleet.Warnings, nil
 }

@@ -156,7 +156,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		opts.Owns = members.Owns
 	}
 
-	applyOpts := apply.DefaultApplyOptions()
+	applyOpts := apply.DefaultOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	applyOpts.DryRun = o.dryRun
 	store, metrics := status.NewStore(), status.NewMetrics()

@@ -63,7 +63,7 @@ func startMCP(t *testing.T, root string) (url string, store *status.Store) {
 	opts.DriftInterval = time.Second // hand-made changes show within a second
 	opts.MaxBackoff = time.Second
 	opts.Render.CredentialsDir = env.KubeconfigDir
-	aopts := apply.DefaultApplyOptions()
+	aopts := apply.DefaultOptions()
 	aopts.Timeout = 20 * time.Second
 	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(status.SourceInfo{URL: src.String()})
