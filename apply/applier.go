@@ -3,6 +3,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -16,14 +17,14 @@ import (
 type Applier struct {
 	cluster string
 	c       *client
-	opts    ApplyOptions
+	opts    Options
 	nsReady bool // the inventory namespace is known to exist
 	watch   watchState
 }
 
 // NewApplier connects to the cluster cfg points at (see RESTConfig); no
 // request is made until Plan.
-func NewApplier(cluster string, cfg *rest.Config, opts ApplyOptions) (*Applier, error) {
+func NewApplier(cluster string, cfg *rest.Config, opts Options) (*Applier, error) {
 	c, err := newClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
@@ -41,6 +42,10 @@ func (a *Applier) resource(it *item) dynamic.ResourceInterface {
 // Result is what one reconcile did to one cluster.
 type Result struct {
 	Cluster string
+	// Status and Message are the outcome, as Classify decides it; set by
+	// Reconcile, empty after Apply alone.
+	Status  Status
+	Message string
 	// Plan is what was planned; nil when the plan could not be made.
 	Plan *Plan
 	// Counts of objects by what happened to them. Unchanged includes
@@ -60,6 +65,10 @@ type Result struct {
 	Applied bool
 	// Paused is set for a paused cluster: planned, never written.
 	Paused bool
+	// DryRun is set when the options said DryRun: planned, never written.
+	DryRun bool
+	// TimedOut is the time the reconcile had when it ran out of it.
+	TimedOut time.Duration
 }
 
 // Failures joins the cluster error and every object error; nil when the

@@ -29,13 +29,10 @@ type outcome struct {
 // and, with Wait, waits for the applied objects to become healthy. One
 // object's failure never stops the others. With DryRun nothing is written.
 func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
-	r := Result{Cluster: a.cluster, Plan: p}
 	if a.opts.DryRun {
-		r.countPlan()
-		r.Err = p.PruneErr
-		return r
+		return a.planned(p)
 	}
-	r.Applied = true
+	r := Result{Cluster: a.cluster, Plan: p, Applied: true}
 	outcomes := make(map[*item]*outcome, len(p.items))
 	for _, it := range p.items {
 		outcomes[it] = &outcome{}

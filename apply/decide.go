@@ -18,12 +18,7 @@ import (
 // the server adds never show as changes. A desired object that exists but
 // that mcp never applied is adopted.
 func (a *Applier) decide(ctx context.Context, p *Plan) {
-	newNamespaces := map[string]bool{}
-	for _, it := range p.items {
-		if it.src.Obj != nil && it.err == nil && isNamespace(it.key) && it.live == nil {
-			newNamespaces[it.key.Name] = true
-		}
-	}
+	newNamespaces := newNamespaces(p.items)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(a.opts.ObjectConcurrency)
 	for _, it := range p.items {

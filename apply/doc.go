@@ -5,15 +5,25 @@
 // what is no longer desired, waits for health, and does all this for many
 // clusters at once.
 //
-//	results := apply.ApplyAll(ctx, targets, apply.DefaultApplyOptions())
+//	results := apply.ApplyAll(ctx, targets, apply.DefaultOptions())
 //	for _, r := range results {
-//		fmt.Println(r.Cluster, r.Created, r.Updated, r.Deleted, r.Failures())
+//		fmt.Println(r.Cluster, r.Status, r.Message, r.Created, r.Updated, r.Deleted)
 //	}
+//
+// Every command reconciles a cluster the one way Pool.Reconcile does
+// (ApplyAll with a Pool of its own, mcp run with one kept between rounds):
+// a cluster that did not render or may not be reached is reported without
+// being touched, a paused cluster or a dry run is planned only, and
+// Classify judges the outcome (Synced, Drifted, Paused, Failed,
+// Unreachable) and says why.
+//
+//	pool := apply.NewPool(apply.DefaultOptions())
+//	r := pool.Reconcile(ctx, target) // r.Status, r.Message
 //
 // or, for one cluster, in two steps with the plan in between:
 //
 //	cfg, _ := apply.RESTConfig(apply.Target{Name: "eu", Kubeconfig: "/etc/mcp/clusters/eu"})
-//	a, _ := apply.NewApplier("eu", cfg, apply.DefaultApplyOptions())
+//	a, _ := apply.NewApplier("eu", cfg, apply.DefaultOptions())
 //	plan, err := a.Plan(ctx, objects, nil)      // no writes
 //	diff.WriteText(os.Stdout, diff.Plan{Clusters: []diff.ClusterPlan{plan.Changes}}, diff.TextOptions{})
 //	result := a.Apply(ctx, plan)

@@ -11,7 +11,7 @@ import (
 var (
 	// ErrMassPrune: the reconcile would delete more than half of the
 	// cluster's managed objects (and more than MassPruneMin). Nothing was
-	// deleted; ApplyOptions.AllowMassPrune permits it.
+	// deleted; Options.AllowMassPrune permits it.
 	ErrMassPrune = errors.New("mass prune refused")
 	// ErrEmptyDesired: no object is desired but the inventory lists some.
 	// An empty render is more often a mistake than an intent, so nothing

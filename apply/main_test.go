@@ -45,9 +45,9 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// testOptions are DefaultApplyOptions with an inventory of the test's own.
-func testOptions(t *testing.T) ApplyOptions {
-	o := DefaultApplyOptions()
+// testOptions are DefaultOptions with an inventory of the test's own.
+func testOptions(t *testing.T) Options {
+	o := DefaultOptions()
 	o.Inventory = "inv-" + dnsName(t.Name())
 	o.Timeout = 30 * time.Second
 	return o
@@ -68,7 +68,7 @@ func dnsName(s string) string {
 
 // newApplier connects to a test cluster through mcp's own RESTConfig;
 // the counter sees every request.
-func newApplier(t *testing.T, cluster string, opts ApplyOptions) (*Applier, *counter) {
+func newApplier(t *testing.T, cluster string, opts Options) (*Applier, *counter) {
 	t.Helper()
 	cfg, err := RESTConfig(Target{Name: cluster, Kubeconfig: env.Cluster(cluster).Kubeconfig})
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// ApplyOptions say how clusters are diffed and changed.
-type ApplyOptions struct {
+// Options say how clusters are diffed and changed.
+type Options struct {
 	// FieldManager owns the fields mcp applies (server-side apply).
 	FieldManager string
 	// Inventory names the ConfigMap(s) in namespace mcp-system that list
@@ -43,9 +43,9 @@ type ApplyOptions struct {
 	Progress func(Progress)
 }
 
-// DefaultApplyOptions are the options of `mcp apply` without flags.
-func DefaultApplyOptions() ApplyOptions {
-	return ApplyOptions{
+// DefaultOptions are the options of `mcp apply` without flags.
+func DefaultOptions() Options {
+	return Options{
 		FieldManager:      "mcp",
 		Inventory:         InventoryName,
 		Prune:             true,
@@ -56,10 +56,10 @@ func DefaultApplyOptions() ApplyOptions {
 	}
 }
 
-// withDefaults fills the zero fields of o from DefaultApplyOptions, so
+// withDefaults fills the zero fields of o from DefaultOptions, so
 // that a caller setting only some fields gets sane values for the rest.
-func (o ApplyOptions) withDefaults() ApplyOptions {
-	d := DefaultApplyOptions()
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
 	if o.FieldManager == "" {
 		o.FieldManager = d.FieldManager
 	}
@@ -125,4 +125,8 @@ type Target struct {
 	// RenderErr is why the desired state could not be rendered; such a
 	// cluster is reported, never applied.
 	RenderErr error
+	// AccessErr is why the cluster may not be reached as it is declared
+	// (a kubeconfig outside the credentials directory, in-cluster access
+	// not allowed); such a cluster is reported, never reached.
+	AccessErr error
 }

@@ -203,13 +203,20 @@ func (a *Applier) fillLive(ctx context.Context, p *Plan, ls liveSet) {
 	// Namespaces first: an object in a namespace that does not exist yet
 	// cannot exist either, which saves a GET per object on a first apply.
 	a.getMissing(ctx, p, ls, func(it *item) bool { return isNamespace(it.key) }, nil)
-	newNamespaces := map[string]bool{}
-	for _, it := range p.items {
+	a.getMissing(ctx, p, ls, func(it *item) bool { return !isNamespace(it.key) }, newNamespaces(p.items))
+}
+
+// newNamespaces names the desired Namespaces the cluster does not hold
+// yet: nothing can exist in them, so their objects need no GET and no
+// dry-run.
+func newNamespaces(items []*item) map[string]bool {
+	names := map[string]bool{}
+	for _, it := range items {
 		if it.src.Obj != nil && it.err == nil && isNamespace(it.key) && it.live == nil {
-			newNamespaces[it.key.Name] = true
+			names[it.key.Name] = true
 		}
 	}
-	a.getMissing(ctx, p, ls, func(it *item) bool { return !isNamespace(it.key) }, newNamespaces)
+	return names
 }
 
 // getMissing fills the live copy of the items that want selects.

@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
-// pollInterval is how often waits look again. CRDs are usually
-// Established within a second; workloads take longer.
+// How often waits look again: CRDs are usually Established within a
+// second; workloads take longer.
 const (
 	crdPollInterval    = 250 * time.Millisecond
 	healthPollInterval = 2 * time.Second

@@ -99,10 +99,12 @@ func (w *watchState) drifted(ev watch.Event) bool {
 // 30 to 60 minutes), nothing per object.
 func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 	running := map[schema.GroupVersionResource]context.CancelFunc{}
+	var wg sync.WaitGroup // one goroutine per kind; all ended before return
 	defer func() {
 		for _, cancel := range running {
 			cancel()
 		}
+		wg.Wait()
 	}()
 	for {
 		rvs, changed := a.watch.kinds()
@@ -116,7 +118,7 @@ func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 			if _, ok := running[gvr]; !ok {
 				wctx, cancel := context.WithCancel(ctx)
 				running[gvr] = cancel
-				go a.watchKind(wctx, gvr, rv, drifted)
+				wg.Go(func() { a.watchKind(wctx, gvr, rv, drifted) })
 			}
 		}
 		select {

@@ -11,8 +11,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"mcp.dev/mcp/apply"
-	"mcp.dev/mcp/diff"
-	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/render"
 )
 
@@ -35,39 +33,24 @@ func TestRotatedKubeconfigIsPickedUp(t *testing.T) {
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Inventory = "inv-rotation"
 	f := NewFleetApplier(opts, render.Access{CredentialsDir: creds})
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "aws-eu"}}}
-	if out := f.Reconcile(context.Background(), d, false); out.Result != Unreachable {
-		t.Fatalf("with a kubeconfig of a dead server: %s %s", out.Result, out.Message)
+	if out := f.Reconcile(context.Background(), d); out.Status != apply.Unreachable {
+		t.Fatalf("with a kubeconfig of a dead server: %s %s", out.Status, out.Message)
 	}
 	if err := os.WriteFile(path, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	later := time.Now().Add(time.Second)
 	os.Chtimes(path, later, later)
-	if out := f.Reconcile(context.Background(), d, false); out.Result != Synced {
-		t.Fatalf("after the kubeconfig was rotated: %s %s", out.Result, out.Message)
+	if out := f.Reconcile(context.Background(), d); out.Status != apply.Synced {
+		t.Fatalf("after the kubeconfig was rotated: %s %s", out.Status, out.Message)
 	}
 	f.Forget("aws-eu")
-	if len(f.appliers) != 0 {
+	if f.pool.Len() != 0 {
 		t.Fatal("Forget kept the cluster's Applier")
-	}
-}
-
-// TestKeptIsNotDrift: a Namespace kept from prune is a decision of the
-// plan, not a difference from the desired state; an adoption is one.
-func TestKeptIsNotDrift(t *testing.T) {
-	kept := diff.Change{Key: object.Key{Kind: "Namespace", Name: "old"}, Action: diff.Keep, Reason: "kept: 1 unmanaged object inside"}
-	out := planOutcome(&apply.Plan{Changes: diff.ClusterPlan{Cluster: "eu", Changes: []diff.Change{kept}}}, false)
-	if out.Result != Synced || len(out.Objects) != 0 {
-		t.Fatalf("kept only: result %s, objects %v; want Synced and none", out.Result, out.Objects)
-	}
-	adopt := diff.Change{Key: object.Key{Kind: "ConfigMap", Namespace: "web", Name: "x"}, Action: diff.Adopt}
-	out = planOutcome(&apply.Plan{Changes: diff.ClusterPlan{Cluster: "eu", Changes: []diff.Change{kept, adopt}}}, false)
-	if out.Result != Drifted || len(out.Objects) != 1 || out.Objects[0].Error != "would adopt" {
-		t.Fatalf("adopt: result %s, objects %v; want Drifted, would adopt", out.Result, out.Objects)
 	}
 }
 
@@ -76,14 +59,14 @@ func TestKeptIsNotDrift(t *testing.T) {
 func TestInClusterNeedsTheOperator(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	d := Desired{ClusterState: render.ClusterState{Cluster: render.Cluster{Name: "mgmt", InCluster: true, File: "clusters/mgmt.yaml", Line: 1}}}
-	refused := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
-	out := refused.Reconcile(context.Background(), d, false)
-	if out.Result != Failed || !strings.Contains(out.Message, "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster") || !strings.Contains(out.Message, "--allow-in-cluster") {
-		t.Fatalf("not allowed: %s %q", out.Result, out.Message)
+	refused := NewFleetApplier(apply.DefaultOptions(), render.Access{CredentialsDir: env.KubeconfigDir})
+	out := refused.Reconcile(context.Background(), d)
+	if out.Status != apply.Failed || !strings.Contains(out.Message, "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster") || !strings.Contains(out.Message, "--allow-in-cluster") {
+		t.Fatalf("not allowed: %s %q", out.Status, out.Message)
 	}
-	allowed := NewFleetApplier(apply.DefaultApplyOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
-	out = allowed.Reconcile(context.Background(), d, false)
-	if out.Result != Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
-		t.Fatalf("allowed, outside a pod: %s %q", out.Result, out.Message)
+	allowed := NewFleetApplier(apply.DefaultOptions(), render.Access{CredentialsDir: env.KubeconfigDir, AllowInCluster: true})
+	out = allowed.Reconcile(context.Background(), d)
+	if out.Status != apply.Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
+		t.Fatalf("allowed, outside a pod: %s %q", out.Status, out.Message)
 	}
 }

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -19,14 +20,14 @@ type DriftWatcher interface {
 	WatchDrift(ctx context.Context, cluster string, drifted func())
 }
 
-// watchDrift starts the drift watch of the cluster if the applier has
-// one; it reports whether it did.
-func (w *worker) watchDrift(ctx context.Context) bool {
+// watchDrift starts the drift watch of the cluster in wg if the applier
+// has one; it reports whether it did. The watch ends with ctx.
+func (w *worker) watchDrift(ctx context.Context, wg *sync.WaitGroup) bool {
 	dw, ok := w.r.applier.(DriftWatcher)
 	if !ok {
 		return false
 	}
-	go dw.WatchDrift(ctx, w.name, w.drifted)
+	wg.Go(func() { dw.WatchDrift(ctx, w.name, w.drifted) })
 	return true
 }
 
@@ -36,32 +37,5 @@ func (w *worker) drifted() {
 	select {
 	case w.drift <- struct{}{}:
 	default:
-	}
-}
-
-// WatchDrift watches the objects of the cluster's Applier, following it
-// when a changed kubeconfig reference replaces it, until ctx is done.
-func (f *FleetApplier) WatchDrift(ctx context.Context, cluster string, drifted func()) {
-	for ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(ctx)
-		f.mu.Lock()
-		ca := f.appliers[cluster]
-		if ca != nil {
-			ca.stopWatch = cancel
-		}
-		f.mu.Unlock()
-		if ca == nil {
-			cancel()
-			// Not reconciled yet (the first attempt failed before an
-			// Applier was made): look again shortly.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		ca.a.WatchDrift(wctx, drifted)
-		cancel()
 	}
 }

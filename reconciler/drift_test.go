@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/reconciler/status"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -22,14 +24,14 @@ func TestDriftWatchHealsAtOnce(t *testing.T) {
 	var reconciles atomic.Int32
 	d := startDaemon(t, "mcp-status", func(o *Options) {
 		o.DriftInterval = time.Hour
-		o.Report = func(st ClusterStatus, _ *diff.ClusterPlan) {
+		o.Report = func(st status.Cluster, _ *diff.ClusterPlan) {
 			if st.Name == "aws-eu" {
 				reconciles.Add(1)
 			}
 		}
 	})
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	ctx := context.Background()
 	cms := clientset(t, "aws-eu").CoreV1().ConfigMaps(d.ns)
 	time.Sleep(500 * time.Millisecond) // the watch starts after the first reconcile

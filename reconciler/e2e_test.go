@@ -19,6 +19,9 @@ import (
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/internal/gitserver"
 	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/server"
+	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/git"
 )
@@ -51,7 +54,7 @@ type daemon struct {
 	repo   *gitserver.Repo
 	git    *gitserver.HTTP
 	ns     string
-	store  *Store
+	store  *status.Store
 	url    string
 	cancel context.CancelFunc
 	done   chan error
@@ -88,13 +91,13 @@ func startDaemon(t *testing.T, statusBranch string, edit func(*Options)) *daemon
 	if edit != nil {
 		edit(&opts)
 	}
-	aopts := apply.DefaultApplyOptions()
+	aopts := apply.DefaultOptions()
 	aopts.Timeout = 30 * time.Second
 	aopts.Inventory = "inv-" + ns // tests share the clusters, not inventories
-	store, metrics := NewStore(), NewMetrics()
+	store, metrics := status.NewStore(), status.NewMetrics()
 	r := New(src, NewFleetApplier(aopts, render.Access{CredentialsDir: opts.Render.CredentialsDir}), store, metrics, opts)
 	var fetches atomic.Int32
-	hs := NewServer(ServerOptions{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
+	hs := server.New(server.Options{WebhookSecret: []byte("hook")}, store, metrics, func() { fetches.Add(1); r.Trigger() })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -114,14 +117,14 @@ func (d *daemon) stop() {
 }
 
 // waitFor waits until every cluster has result at revision rev.
-func (d *daemon) waitFor(t *testing.T, rev string, results map[string]Result) {
+func (d *daemon) waitFor(t *testing.T, rev string, results map[string]apply.Status) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		fs := d.store.Snapshot()
 		ok := len(fs.Clusters) == len(results)
 		for _, c := range fs.Clusters {
-			if c.Result != results[c.Name] || (rev != "" && c.Result == Synced && c.Revision != rev) {
+			if c.Result != results[c.Name] || (rev != "" && c.Result == apply.Synced && c.Revision != rev) {
 				ok = false
 			}
 		}
@@ -186,7 +189,7 @@ func TestRunConvergesWritesStatusAndSurvivesAnOutage(t *testing.T) {
 	d := startDaemon(t, "mcp-status", func(o *Options) { o.Interval = time.Hour }) // only the webhook wakes it
 	ns := d.ns
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	for _, c := range []string{"aws-eu", "gcp-us"} {
 		if got := configValue(t, c, ns); got != "one" {
 			t.Fatalf("%s: value %q after the first round", c, got)
@@ -198,7 +201,7 @@ func TestRunConvergesWritesStatusAndSurvivesAnOutage(t *testing.T) {
 	files := fleetFiles(ns, "two")
 	rev2 := d.repo.Commit("main", "two", files)
 	webhook(t, d)
-	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev2, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	if got := configValue(t, "gcp-us", ns); got != "two" {
 		t.Fatalf("gcp-us: value %q after the push", got)
 	}
@@ -221,7 +224,7 @@ func TestRunConvergesWritesStatusAndSurvivesAnOutage(t *testing.T) {
 	webhook(t, d)
 	// aws-eu at the new revision (gcp-us may turn Unreachable before the
 	// webhook's revision reaches aws-eu: its drift watch notices at once).
-	d.waitFor(t, rev3, map[string]Result{"aws-eu": Synced, "gcp-us": Unreachable})
+	d.waitFor(t, rev3, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Unreachable})
 	if got := configValue(t, "aws-eu", ns); got != "three" {
 		t.Fatalf("aws-eu did not converge while gcp-us was down: %q", got)
 	}
@@ -234,7 +237,7 @@ func TestRunConvergesWritesStatusAndSurvivesAnOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	d.waitFor(t, rev3, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev3, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	if got := configValue(t, "gcp-us", ns); got != "three" {
 		t.Fatalf("gcp-us after recovery: %q", got)
 	}
@@ -252,7 +255,7 @@ func waitCommits(t *testing.T, repo *gitserver.Repo, branch string, want int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(2 * quiet) // and no more than that
+	time.Sleep(2 * statusgit.Quiet) // and no more than that
 	if got := statusCommits(t, repo, branch); got != want {
 		t.Fatalf("%d status commits on %s, want exactly %d", got, branch, want)
 	}
@@ -261,7 +264,7 @@ func waitCommits(t *testing.T, repo *gitserver.Repo, branch string, want int) {
 func TestRunOnTheStatusBranchDoesNotLoop(t *testing.T) {
 	d := startDaemon(t, "main", nil)
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	waitCommits(t, d.repo, "main", 1)
 	// Many polls later (every 200ms), still one status commit, and the
 	// clusters still report the config revision, not the status commit.
@@ -278,7 +281,7 @@ func TestRunHealsDrift(t *testing.T) {
 	d := startDaemon(t, "mcp-status", func(o *Options) { o.DriftInterval = 500 * time.Millisecond })
 	ns := d.ns
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	cms := clientset(t, "aws-eu").CoreV1().ConfigMaps(ns)
 	cm, err := cms.Get(context.Background(), "hello", metav1.GetOptions{})
 	if err != nil {
@@ -300,7 +303,7 @@ func TestRunHealsDrift(t *testing.T) {
 func TestRunKeepsServingWhileGitIsDown(t *testing.T) {
 	d := startDaemon(t, "mcp-status", nil)
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	d.git.Stop()
 	// A few polls fail: still ready, the source is reported stale.
 	deadline := time.Now().Add(10 * time.Second)
@@ -316,7 +319,7 @@ func TestRunKeepsServingWhileGitIsDown(t *testing.T) {
 	// It comes back with a new commit: picked up without a restart.
 	rev2 := d.repo.Commit("main", "two", fleetFiles(d.ns, "two"))
 	d.git.Start()
-	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev2, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	if got := configValue(t, "aws-eu", d.ns); got != "two" {
 		t.Fatalf("value %q after git came back", got)
 	}

@@ -22,6 +22,8 @@ import (
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/faultproxy"
 	"mcp.dev/mcp/internal/object"
+	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 )
 
 // Fault tests of mcp run against the real git server and apiservers of
@@ -90,7 +92,7 @@ func liveManaged(t *testing.T, cluster, ns string) []string {
 // lines, sorted, the way the next reconcile reads it.
 func inventoryOf(t *testing.T, cluster, name string) []string {
 	t.Helper()
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Inventory = name
 	a, err := apply.NewApplier(cluster, env.Cluster(cluster).RESTConfig(), opts)
 	if err != nil {
@@ -132,7 +134,7 @@ func TestAPIServerDiesMidApply(t *testing.T) {
 	ns := d.ns
 	rev1 := d.repo.Commit("main", "many", manyPlacement(fleetFiles(ns, "one"), ns, 0, 100))
 	webhook(t, d)
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	us := clientset(t, "gcp-us")
 	handMade, err := us.CoreV1().ConfigMaps(ns).Create(context.Background(),
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "hand-made", Namespace: ns}}, metav1.CreateOptions{})
@@ -171,8 +173,8 @@ func TestAPIServerDiesMidApply(t *testing.T) {
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		st := d.store.Snapshot()
-		if len(st.Clusters) == 2 && st.Clusters[0].Result == Synced && st.Clusters[0].Revision == rev2 &&
-			st.Clusters[1].Result == Unreachable {
+		if len(st.Clusters) == 2 && st.Clusters[0].Result == apply.Synced && st.Clusters[0].Revision == rev2 &&
+			st.Clusters[1].Result == apply.Unreachable {
 			if st.Clusters[1].Revision != rev1 {
 				t.Errorf("gcp-us, cut off mid-apply, reports revision %.8s, want the last applied %.8s", st.Clusters[1].Revision, rev1)
 			}
@@ -192,7 +194,7 @@ func TestAPIServerDiesMidApply(t *testing.T) {
 	}
 	restarted = true
 	link.SetLatency(0)
-	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev2, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 
 	want := append([]string{"hello"}, cmNames(20, 320)...)
 	slices.Sort(want)
@@ -236,11 +238,11 @@ type reports struct {
 type report struct {
 	at      time.Time
 	cluster string
-	result  Result
+	result  apply.Status
 	message string
 }
 
-func (r *reports) add(st ClusterStatus, _ *diff.ClusterPlan) {
+func (r *reports) add(st status.Cluster, _ *diff.ClusterPlan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.all = append(r.all, report{at: time.Now(), cluster: st.Name, result: st.Result, message: st.Message})
@@ -286,7 +288,7 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	link.ResetEvery(0)
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	t.Logf("flaky phase: %d connections, %d reset", link.Connections(), link.Resets())
 	if link.Resets() == 0 {
 		t.Fatal("no connection was reset: the flaky phase tested nothing")
@@ -320,14 +322,14 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 	us := rec.of("gcp-us", start)
 	// A drift check already under way when the link died may still end
 	// Synced (every 200ms one starts): it is not a try on the dead link.
-	for len(us) > 0 && us[0].result == Synced && us[0].at.Sub(start) < time.Second {
+	for len(us) > 0 && us[0].result == apply.Synced && us[0].at.Sub(start) < time.Second {
 		us = us[1:]
 	}
 	if len(us) == 0 {
 		t.Fatalf("gcp-us never reported in 10s: a blackholed cluster held its worker")
 	}
 	for _, r := range us {
-		if r.result != Unreachable {
+		if r.result != apply.Unreachable {
 			t.Errorf("gcp-us while blackholed: %s %q, want Unreachable", r.result, r.message)
 		}
 	}
@@ -350,7 +352,7 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 
 	// The link heals: gcp-us converges on its own.
 	link.Blackhole(false)
-	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev2, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	if got := configValue(t, "gcp-us", d.ns); got != "two" {
 		t.Fatalf("gcp-us after the link healed: %q", got)
 	}
@@ -359,7 +361,7 @@ func TestSlowFlakyNetworkToOneCluster(t *testing.T) {
 // gatedStatus holds status writes until open is closed, and counts the
 // writes and their errors; the writes themselves go to the real writer.
 type gatedStatus struct {
-	StatusWriter
+	statusgit.Writer
 	open chan struct{}
 
 	mu   sync.Mutex
@@ -372,7 +374,7 @@ func (g *gatedStatus) WriteStatus(ctx context.Context, files map[string][]byte, 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	err := g.StatusWriter.WriteStatus(ctx, files, msg)
+	err := g.Writer.WriteStatus(ctx, files, msg)
 	g.mu.Lock()
 	g.errs = append(g.errs, err)
 	g.mu.Unlock()
@@ -393,7 +395,7 @@ func (g *gatedStatus) results() []error {
 func TestStatusPushRejectedRoundAfterRound(t *testing.T) {
 	gate := &gatedStatus{open: make(chan struct{})}
 	d := startDaemon(t, "mcp-status", func(o *Options) {
-		gate.StatusWriter = o.Status
+		gate.Writer = o.Status
 		o.Status = gate
 		o.Interval = time.Hour
 	})
@@ -420,7 +422,7 @@ exit 1
 	close(gate.open)
 
 	rev1, _ := d.repo.Rev("main")
-	d.waitFor(t, rev1, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev1, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	waitCommits(t, d.repo, "mcp-status", 1)
 	errs := gate.results()
 	if len(errs) != 2 || errs[0] == nil || !strings.Contains(errs[0].Error(), "status push rejected") || errs[1] != nil {
@@ -447,7 +449,7 @@ exit 1
 	// The next round is written at once, on top.
 	rev2 := d.repo.Commit("main", "two", fleetFiles(d.ns, "two"))
 	webhook(t, d)
-	d.waitFor(t, rev2, map[string]Result{"aws-eu": Synced, "gcp-us": Synced})
+	d.waitFor(t, rev2, map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced})
 	waitCommits(t, d.repo, "mcp-status", 2)
 	if f := d.repo.File("mcp-status", "status/gcp-us.yaml"); !strings.Contains(f, "revision: "+rev2) {
 		t.Errorf("status/gcp-us.yaml after the second round:\n%s", f)
@@ -467,23 +469,23 @@ func gitLog(t *testing.T, dir, format, rev string) string {
 // counts of the last round that changed something, and marks nothing for a
 // status commit; a round that changes something does.
 func TestQuietRoundKeepsTheFile(t *testing.T) {
-	s := NewStore()
-	first := ClusterStatus{Name: "eu", Result: Synced, Revision: "r1", Summary: Summary{Managed: 5, Created: 5}}
+	s := status.NewStore()
+	first := status.Cluster{Name: "eu", Result: apply.Synced, Revision: "r1", Summary: status.Summary{Managed: 5, Created: 5}}
 	if _, changed := s.Update(first); !changed {
 		t.Fatal("the first round did not change the status")
 	}
 	quiet := first
-	quiet.Summary = Summary{Managed: 5}
+	quiet.Summary = status.Summary{Managed: 5}
 	if st, changed := s.Update(quiet); changed || st.Summary.Created != 5 {
 		t.Fatalf("a quiet round: changed %v, summary %+v; want unchanged with the counts of the first", changed, st.Summary)
 	}
 	busy := quiet
-	busy.Summary = Summary{Managed: 5, Updated: 1}
+	busy.Summary = status.Summary{Managed: 5, Updated: 1}
 	if _, changed := s.Update(busy); !changed {
 		t.Fatal("a round that updated an object did not change the status")
 	}
 	gone := quiet
-	gone.Summary = Summary{Managed: 4}
+	gone.Summary = status.Summary{Managed: 4}
 	if _, changed := s.Update(gone); !changed {
 		t.Fatal("a round whose managed count moved did not change the status")
 	}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -22,14 +25,14 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	applier := &countingApplier{calls: map[string]int{}}
-	store := NewStore()
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
-	r := New(src, applier, store, NewMetrics(), opts)
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
-	eventually(t, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
+	testenv.Eventually(t, 15*time.Second, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
 	before := applier.count("aws-eu-prod")
 
 	// 2^30 copies of one ConfigMap, from 30 levels of a few lines each.
@@ -51,9 +54,9 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 		write(fmt.Sprintf("hostile/l%d/b/kustomization.yaml", i), fmt.Sprintf("namePrefix: b-\nresources: [../../l%d]\n", i-1))
 	}
 	write("apps/platform/kustomization.yaml", "resources: [../../hostile/l30]\n")
-	eventually(t, "the hostile revision failed on every cluster", func() bool {
+	testenv.Eventually(t, 15*time.Second, "the hostile revision failed on every cluster", func() bool {
 		for _, c := range store.Snapshot().Clusters {
-			if c.Result != Failed || !strings.Contains(c.Message, "--max-objects") {
+			if c.Result != apply.Failed || !strings.Contains(c.Message, "--max-objects") {
 				return false
 			}
 		}
@@ -67,9 +70,9 @@ func TestHostileRevisionFailsAlone(t *testing.T) {
 	if err := os.Remove(filepath.Join(repo, "apps", "platform", "kustomization.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the next revision reconciled", func() bool {
+	testenv.Eventually(t, 15*time.Second, "the next revision reconciled", func() bool {
 		for _, c := range store.Snapshot().Clusters {
-			if c.Result != Synced || c.Revision != store.Snapshot().Revision {
+			if c.Result != apply.Synced || c.Revision != store.Snapshot().Revision {
 				return false
 			}
 		}

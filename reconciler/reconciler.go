@@ -8,16 +8,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/target"
+	"mcp.dev/mcp/reconciler/status"
+	"mcp.dev/mcp/reconciler/statusgit"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source"
 )
 
 // ClusterApplier reconciles one cluster to its desired state: plan, apply,
-// prune, and report. It is declared here, where it is consumed; the apply
-// package provides the real one.
+// prune, and say what happened, Status and Message included (apply's
+// one reconcile, see FleetApplier). It is declared here, where it is
+// consumed.
 type ClusterApplier interface {
-	Reconcile(ctx context.Context, desired Desired, dryRun bool) Outcome
+	Reconcile(ctx context.Context, desired Desired) apply.Result
 }
 
 // forgetter is a ClusterApplier that keeps state per cluster, released
@@ -31,17 +36,6 @@ type Desired struct {
 	render.ClusterState
 	// NoPrune names placements whose objects are never pruned.
 	NoPrune []string
-}
-
-// Outcome is what one reconcile of one cluster did.
-type Outcome struct {
-	Result  Result
-	Message string
-	Summary Summary
-	// Objects lists the objects that failed or drifted.
-	Objects []ObjectStatus
-	// Plan is what was (or, dry, would be) changed; nil when no plan was made.
-	Plan *diff.ClusterPlan
 }
 
 // Options configure the loop; DefaultOptions gives SPEC's defaults.
@@ -58,19 +52,17 @@ type Options struct {
 	// network can fail them one after another; this frees the worker (and
 	// its slot of Concurrency) for the next try with backoff. 0: no bound.
 	ReconcileTimeout time.Duration
-	// DryRun: plan and report, never write to clusters.
-	DryRun bool
 	// Concurrency is how many clusters are reconciled at once.
 	Concurrency int
 	// Render says what to render (credentials dir, cluster filter).
 	Render render.Options
 	// Status writes status files back to git; nil writes none.
-	Status StatusWriter
+	Status statusgit.Writer
 	// StatusPath is the directory of the status files on the status branch.
 	StatusPath string
 	// Report, if set, is called after every cluster reconcile (mcp run
 	// --dir prints each plan and result with it).
-	Report func(ClusterStatus, *diff.ClusterPlan)
+	Report func(status.Cluster, *diff.ClusterPlan)
 	// Owns, if set, says which clusters this replica reconciles when
 	// several share the fleet; the others are left to their owners. It is
 	// asked at every check of the source, so ownership can move.
@@ -96,14 +88,14 @@ type Reconciler struct {
 	opts    Options
 	src     source.Source
 	applier ClusterApplier
-	store   *Store
-	metrics *Metrics
+	store   *status.Store
+	metrics *status.Metrics
 
 	wake    chan struct{} // a webhook or a file change: check the source now
 	sem     chan struct{} // bounds clusters reconciled at once
 	busy    atomic.Int32  // clusters being reconciled now
 	workers map[string]*worker
-	status  *statusLoop
+	status  *statusgit.Loop
 	// lastRev is the revision last rendered; a status-only commit on the
 	// same branch keeps it (see sameContent).
 	lastRev string
@@ -114,7 +106,7 @@ type Reconciler struct {
 }
 
 // New returns a Reconciler; Run starts it.
-func New(src source.Source, applier ClusterApplier, store *Store, metrics *Metrics, opts Options) *Reconciler {
+func New(src source.Source, applier ClusterApplier, store *status.Store, metrics *status.Metrics, opts Options) *Reconciler {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
@@ -125,7 +117,7 @@ func New(src source.Source, applier ClusterApplier, store *Store, metrics *Metri
 		workers: map[string]*worker{},
 	}
 	if opts.Status != nil {
-		r.status = newStatusLoop(opts.Status, opts.StatusPath, store, metrics, opts.MaxBackoff)
+		r.status = statusgit.New(opts.Status, opts.StatusPath, store, metrics, opts.MaxBackoff)
 	}
 	return r
 }
@@ -145,20 +137,22 @@ func (r *Reconciler) Trigger() {
 // done. Clusters are reconciled by workers of their own, so one slow or
 // unreachable cluster never delays the others.
 func (r *Reconciler) Run(ctx context.Context) error {
+	// Run owns every goroutine it starts and waits for them before it
+	// returns: the watch of the source, the status loop and the workers.
+	var wg sync.WaitGroup
 	if w, ok := r.src.(source.Watcher); ok {
 		events, err := w.Watch(ctx)
 		if err != nil {
 			return err
 		}
-		go func() {
-			for range events {
+		wg.Go(func() {
+			for range events { // closed when ctx is done
 				r.Trigger()
 			}
-		}()
+		})
 	}
-	var wg sync.WaitGroup
 	if r.status != nil {
-		wg.Go(func() { r.status.run(ctx, r) })
+		wg.Go(func() { r.status.Run(ctx, r.idle) })
 	}
 	failures := 0
 	for {
@@ -197,7 +191,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 // move), render a new revision, and dispatch it to the cluster workers.
 func (r *Reconciler) poll(ctx context.Context) error {
 	snap, changed, err := r.src.Fetch(ctx)
-	r.store.sourceChecked(time.Now().UTC(), err)
+	r.store.SourceChecked(time.Now().UTC(), err)
 	if err != nil {
 		r.metrics.SourceFetchTotal.WithLabelValues("error").Inc()
 		r.metrics.SourceStale.Set(1)
@@ -251,7 +245,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			r.workers[name] = w
 			w.start(ctx)
 		}
-		w.setDesired(Desired{ClusterState: cs, NoPrune: NoPrune(fleet, name)}, fleet.Revision)
+		w.setDesired(Desired{ClusterState: cs, NoPrune: target.NoPrune(fleet, name)}, fleet.Revision)
 	}
 	for name, w := range r.workers {
 		if !seen[name] {
@@ -261,7 +255,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			delete(r.workers, name)
 			// Its series would otherwise go on saying what this replica
 			// last saw, next to its new owner's.
-			r.metrics.forget(name)
+			r.metrics.Forget(name)
 			if f, ok := r.applier.(forgetter); ok {
 				f.Forget(name)
 			}

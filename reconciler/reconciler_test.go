@@ -12,6 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source/dir"
 )
 
@@ -20,18 +23,18 @@ import (
 type countingApplier struct {
 	mu      sync.Mutex
 	calls   map[string]int
-	results map[string]Result
+	results map[string]apply.Status
 }
 
-func (a *countingApplier) Reconcile(_ context.Context, cs Desired, dryRun bool) Outcome {
+func (a *countingApplier) Reconcile(_ context.Context, cs Desired) apply.Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls[cs.Cluster.Name]++
 	res := a.results[cs.Cluster.Name]
 	if res == "" {
-		res = Synced
+		res = apply.Synced
 	}
-	return Outcome{Result: res, Summary: Summary{Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}}
+	return apply.Result{Status: apply.Status(res), Plan: &apply.Plan{}, Applied: true, Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}
 }
 
 func (a *countingApplier) count(name string) int {
@@ -70,37 +73,26 @@ func copyFleet(t *testing.T) string {
 	return dst
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestLoopReconcilesEveryClusterAndCommitsOncePerRound(t *testing.T) {
 	repo := copyFleet(t)
 	src, err := dir.New(dir.Options{Dir: repo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"gcp-us-prod": Unreachable}}
-	status := &memoryStatus{}
-	store := NewStore()
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]apply.Status{"gcp-us-prod": apply.Unreachable}}
+	commits := &memoryStatus{}
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.Interval = time.Hour // only triggers and file changes wake the loop
-	opts.Status = status
-	r := New(src, applier, store, NewMetrics(), opts)
+	opts.Status = commits
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
 
-	eventually(t, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
-	eventually(t, "one status commit", func() bool { return len(status.snapshot()) == 1 })
-	first := status.snapshot()[0]
+	testenv.Eventually(t, 15*time.Second, "three clusters reconciled", func() bool { return len(store.Snapshot().Clusters) == 3 })
+	testenv.Eventually(t, 15*time.Second, "one status commit", func() bool { return len(commits.snapshot()) == 1 })
+	first := commits.snapshot()[0]
 	if len(first) != 3 || !strings.Contains(string(first["status/gcp-us-prod.yaml"]), "result: Unreachable") {
 		t.Fatalf("first commit: %d files, gcp-us-prod:\n%s", len(first), first["status/gcp-us-prod.yaml"])
 	}
@@ -114,13 +106,13 @@ func TestLoopReconcilesEveryClusterAndCommitsOncePerRound(t *testing.T) {
 	}
 
 	// The unreachable cluster is retried with backoff on its own.
-	eventually(t, "gcp-us-prod retried", func() bool { return applier.count("gcp-us-prod") >= 2 })
+	testenv.Eventually(t, 15*time.Second, "gcp-us-prod retried", func() bool { return applier.count("gcp-us-prod") >= 2 })
 
 	// A file change reaches every cluster through the watch.
 	if err := os.WriteFile(filepath.Join(repo, "apps", "web", "extra.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {a: b}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "aws-eu-prod reconciled after the edit", func() bool { return applier.count("aws-eu-prod") == before+1 })
+	testenv.Eventually(t, 15*time.Second, "aws-eu-prod reconciled after the edit", func() bool { return applier.count("aws-eu-prod") == before+1 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -139,14 +131,14 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
 	opts.Owns = func(c string) bool { _, ok := mine.Load(c); return ok }
-	store := NewStore()
-	metrics := NewMetrics()
+	store := status.NewStore()
+	metrics := status.NewMetrics()
 	r := New(src, applier, store, metrics, opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
 
-	eventually(t, "the owned cluster reconciled", func() bool { return applier.count("aws-eu-prod") == 1 })
+	testenv.Eventually(t, 15*time.Second, "the owned cluster reconciled", func() bool { return applier.count("aws-eu-prod") == 1 })
 	time.Sleep(200 * time.Millisecond)
 	if applier.count("gcp-us-prod") != 0 || len(store.Snapshot().Clusters) != 1 {
 		t.Fatalf("a cluster of another replica was reconciled: %v", applier.calls)
@@ -155,8 +147,8 @@ func TestOwnershipDecidesWhichClustersAreReconciled(t *testing.T) {
 	mine.Store("gcp-us-prod", true)
 	mine.Delete("aws-eu-prod")
 	r.Trigger()
-	eventually(t, "the taken-over cluster reconciled", func() bool { return applier.count("gcp-us-prod") == 1 })
-	eventually(t, "the given-away cluster dropped from status", func() bool {
+	testenv.Eventually(t, 15*time.Second, "the taken-over cluster reconciled", func() bool { return applier.count("gcp-us-prod") == 1 })
+	testenv.Eventually(t, 15*time.Second, "the given-away cluster dropped from status", func() bool {
 		c := store.Snapshot().Clusters
 		return len(c) == 1 && c[0].Name == "gcp-us-prod"
 	})
@@ -177,18 +169,18 @@ func TestDriftedKeepsTheLastAppliedRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applier := &countingApplier{calls: map[string]int{}, results: map[string]Result{"aws-eu-prod": Drifted}}
+	applier := &countingApplier{calls: map[string]int{}, results: map[string]apply.Status{"aws-eu-prod": apply.Drifted}}
 	opts := DefaultOptions()
 	opts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, applier, store, NewMetrics(), opts)
+	store := status.NewStore()
+	r := New(src, applier, store, status.NewMetrics(), opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- r.Run(ctx) }()
-	eventually(t, "three clusters reported", func() bool { return len(store.Snapshot().Clusters) == 3 })
+	testenv.Eventually(t, 15*time.Second, "three clusters reported", func() bool { return len(store.Snapshot().Clusters) == 3 })
 	for _, c := range store.Snapshot().Clusters {
 		want := store.Snapshot().Revision
-		if c.Result == Drifted {
+		if c.Result == apply.Drifted {
 			want = ""
 		}
 		if c.Revision != want {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"mcp.dev/mcp/apply"
 )
 
 // TestSoak runs many reconcile rounds, a change in every round, over the two
@@ -54,7 +56,7 @@ func TestSoak(t *testing.T) {
 		}
 		return f
 	}
-	want := map[string]Result{"aws-eu": Synced, "gcp-us": Synced, "down-1": Unreachable, "down-2": Unreachable}
+	want := map[string]apply.Status{"aws-eu": apply.Synced, "gcp-us": apply.Synced, "down-1": apply.Unreachable, "down-2": apply.Unreachable}
 	sample := func() (heap uint64, goroutines int) {
 		runtime.GC()
 		var m runtime.MemStats

@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/server"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/dir"
 )
@@ -79,10 +82,10 @@ type webhookDaemon struct {
 	url   string
 	repo  string
 	src   *countingSource
-	store *Store
+	store *status.Store
 }
 
-func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *webhookDaemon {
+func startWebhookDaemon(t *testing.T, opts server.Options, delay time.Duration) *webhookDaemon {
 	t.Helper()
 	repo := copyFleet(t)
 	ds, err := dir.New(dir.Options{Dir: repo})
@@ -92,9 +95,9 @@ func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *
 	src := &countingSource{src: ds, delay: delay}
 	ropts := DefaultOptions()
 	ropts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, &countingApplier{calls: map[string]int{}}, store, NewMetrics(), ropts)
-	srv := NewServer(opts, store, NewMetrics(), r.Trigger)
+	store := status.NewStore()
+	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
+	srv := server.New(opts, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +107,7 @@ func startWebhookDaemon(t *testing.T, opts ServerOptions, delay time.Duration) *
 	go func() { ran <- r.Run(ctx) }()
 	go func() { served <- srv.Serve(ctx, l) }()
 	t.Cleanup(func() { cancel(); <-ran; <-served })
-	eventually(t, "the first fetch", func() bool { return store.Ready() })
+	testenv.Eventually(t, 15*time.Second, "the first fetch", func() bool { return store.Ready() })
 	return &webhookDaemon{url: "http://" + l.Addr().String() + "/webhook", repo: repo, src: src, store: store}
 }
 
@@ -170,7 +173,7 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 		secret   = "s3cr3t-webhook"
 	)
 	for name, tc := range map[string]struct {
-		opts    ServerOptions
+		opts    server.Options
 		header  map[string]string
 		code    int
 		fetches bool   // some fetch is made
@@ -178,15 +181,15 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 		key     string // whose values add up to posts
 	}{
 		"unsigned": {
-			opts: ServerOptions{WebhookSecret: []byte(secret)}, code: 401,
+			opts: server.Options{WebhookSecret: []byte(secret)}, code: 401,
 			log: "webhook refused", key: "count",
 		},
 		"signed": {
-			opts: ServerOptions{WebhookSecret: []byte(secret)}, header: map[string]string{"X-Gitlab-Token": secret}, code: 202,
+			opts: server.Options{WebhookSecret: []byte(secret)}, header: map[string]string{"X-Gitlab-Token": secret}, code: 202,
 			fetches: true, log: "webhook: fetching now", key: "pushes",
 		},
 		"insecure": {
-			opts: ServerOptions{WebhookInsecure: true}, code: 202,
+			opts: server.Options{WebhookInsecure: true}, code: 202,
 			fetches: true, log: "webhook: fetching now", key: "pushes",
 		},
 		"no secret": {code: 404},
@@ -231,7 +234,7 @@ func TestWebhookFloodIsBounded(t *testing.T) {
 // of the previous push runs is fetched after it, merged with the others.
 func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	const secret = "s3cr3t-webhook"
-	d := startWebhookDaemon(t, ServerOptions{WebhookSecret: []byte(secret), WebhookMinInterval: 200 * time.Millisecond}, 600*time.Millisecond)
+	d := startWebhookDaemon(t, server.Options{WebhookSecret: []byte(secret), WebhookMinInterval: 200 * time.Millisecond}, 600*time.Millisecond)
 	first := d.store.Snapshot().Revision
 	post := func() {
 		t.Helper()
@@ -241,7 +244,7 @@ func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	}
 	before := d.src.fetches.Load()
 	post()
-	eventually(t, "the fetch of the first push", func() bool { return d.src.fetches.Load() == before+1 })
+	testenv.Eventually(t, 15*time.Second, "the fetch of the first push", func() bool { return d.src.fetches.Load() == before+1 })
 	// The fetch has read the directory and takes a while: a push now.
 	if err := os.WriteFile(filepath.Join(d.repo, "pushed.yaml"), []byte("# pushed\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -249,7 +252,7 @@ func TestWebhookDuringAFetchIsNotDropped(t *testing.T) {
 	for range 5 {
 		post()
 	}
-	eventually(t, "the pushed revision", func() bool { return d.store.Snapshot().Revision != first })
+	testenv.Eventually(t, 15*time.Second, "the pushed revision", func() bool { return d.store.Snapshot().Revision != first })
 	time.Sleep(time.Second)
 	if got := d.src.fetches.Load() - before; got != 2 {
 		t.Errorf("%d fetches for two bursts of pushes, want 2", got)
@@ -263,16 +266,16 @@ func TestWebhookRoute(t *testing.T) {
 		http.Error(w, "the dashboard is read-only", http.StatusMethodNotAllowed)
 	})
 	for name, tc := range map[string]struct {
-		opts ServerOptions
+		opts server.Options
 		want int
 	}{
-		"off":      {opts: ServerOptions{Dashboard: dash}, want: 404},
-		"secret":   {opts: ServerOptions{Dashboard: dash, WebhookSecret: []byte("s")}, want: 401},
-		"insecure": {opts: ServerOptions{Dashboard: dash, WebhookInsecure: true}, want: 202},
+		"off":      {opts: server.Options{Dashboard: dash}, want: 404},
+		"secret":   {opts: server.Options{Dashboard: dash, WebhookSecret: []byte("s")}, want: 401},
+		"insecure": {opts: server.Options{Dashboard: dash, WebhookInsecure: true}, want: 202},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var triggered atomic.Int32
-			h := NewServer(tc.opts, NewStore(), NewMetrics(), func() { triggered.Add(1) }).Handler()
+			h := server.New(tc.opts, status.NewStore(), status.NewMetrics(), func() { triggered.Add(1) }).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(`{}`)))
 			if rec.Code != tc.want {
@@ -300,9 +303,9 @@ func TestWebhooksKeepTheBackoffOfAFailingSource(t *testing.T) {
 	src := &failingSource{}
 	ropts := DefaultOptions()
 	ropts.Interval = time.Hour
-	store := NewStore()
-	r := New(src, &countingApplier{calls: map[string]int{}}, store, NewMetrics(), ropts)
-	srv := NewServer(ServerOptions{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, NewMetrics(), r.Trigger)
+	store := status.NewStore()
+	r := New(src, &countingApplier{calls: map[string]int{}}, store, status.NewMetrics(), ropts)
+	srv := server.New(server.Options{WebhookInsecure: true, WebhookMinInterval: 50 * time.Millisecond}, store, status.NewMetrics(), r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,12 @@ package reconciler
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // worker reconciles one cluster: when its desired state changes, when a
@@ -64,6 +65,8 @@ func (w *worker) wait() { <-w.done }
 
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
+	var watch sync.WaitGroup // the drift watch, ended by ctx
+	defer watch.Wait()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	failures := 0
@@ -98,10 +101,10 @@ func (w *worker) run(ctx context.Context) {
 		}
 		last = time.Now()
 		if !watching {
-			watching = w.watchDrift(ctx)
+			watching = w.watchDrift(ctx, &watch)
 		}
 		next := w.r.opts.DriftInterval
-		if st.Result == Failed || st.Result == Unreachable {
+		if st.Result == apply.Failed || st.Result == apply.Unreachable {
 			failures++
 			next = min(backoff(failures), w.r.opts.MaxBackoff)
 		} else {
@@ -111,69 +114,58 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// reconcile is one reconcile of the cluster: apply the desired state (or
-// report why it cannot be), then record the status.
-func (w *worker) reconcile(ctx context.Context) ClusterStatus {
+// reconcile is one reconcile of the cluster: apply's reconcile of the
+// desired state, bounded in time, then the revision it leaves the cluster
+// at and the status recorded.
+func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	w.mu.Lock()
 	d, rev := w.desired, w.revision
 	w.mu.Unlock()
 
 	start := time.Now()
-	var out Outcome
+	var res apply.Result
 	if d.Err != nil {
 		// The revision did not render for this cluster: it keeps its last
 		// good state, and the status says why.
-		out = Outcome{Result: Failed, Message: "render failed: " + d.Err.Error()}
+		res = apply.NotRendered(apply.Target{Name: w.name, Paused: d.Cluster.Paused, RenderErr: d.Err})
 	} else {
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if t := w.r.opts.ReconcileTimeout; t > 0 {
 			rctx, cancel = context.WithTimeout(ctx, t)
 		}
-		out = w.r.applier.Reconcile(rctx, d, w.r.opts.DryRun)
-		if errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			// Out of time: whatever the last request said, the cluster did
-			// not answer in time.
-			msg := fmt.Sprintf("reconcile took longer than %s", w.r.opts.ReconcileTimeout)
-			if out.Message != "" {
-				msg += ": " + out.Message
-			}
-			out.Result, out.Message = Unreachable, msg
-		}
+		res = w.r.applier.Reconcile(rctx, d)
 		cancel()
 	}
 	if ctx.Err() != nil {
 		// Shutting down: an abandoned apply is not an outcome to report.
-		return ClusterStatus{Name: w.name}
+		return status.Cluster{Name: w.name}
 	}
 	// The revision moves on only when the cluster holds it: not when it
 	// could not be reached or rendered, nor when a dry run or a paused
 	// cluster left a difference unapplied (Drifted).
 	applied := rev
-	if out.Result == Unreachable || out.Result == Drifted || d.Err != nil {
-		w.mu.Lock()
+	w.mu.Lock()
+	if res.Status == apply.Unreachable || res.Status == apply.Drifted || d.Err != nil {
 		applied = w.applied
-		w.mu.Unlock()
 	} else {
-		w.mu.Lock()
 		w.applied = rev
-		w.mu.Unlock()
 	}
-	st := ClusterStatus{
-		Name: w.name, Result: out.Result, Revision: applied, Message: out.Message,
-		Since: time.Now().UTC().Truncate(time.Second), Summary: out.Summary, Objects: out.Objects,
-	}
+	w.mu.Unlock()
+	st := statusOf(w.name, res)
+	st.Revision, st.Since = applied, time.Now().UTC().Truncate(time.Second)
+	plan := planOf(res)
 	w.r.store.SetLabels(w.name, d.Cluster.Labels)
-	w.r.store.SetPlan(w.name, out.Plan, rev)
+	w.r.store.SetPlan(w.name, plan, rev)
 	stored, changed := w.r.store.Update(st)
-	w.r.metrics.observe(stored, time.Since(start).Seconds())
+	w.r.metrics.Observe(stored, time.Since(start).Seconds())
 	if changed && w.r.status != nil {
-		w.r.status.mark(w.name)
+		w.r.status.Mark(w.name)
 	}
 	slog.Info("reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
 		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,
 		"failed", st.Summary.Failed, "managed", st.Summary.Managed, "took", time.Since(start).Round(time.Millisecond), "message", st.Message)
 	if w.r.opts.Report != nil {
-		w.r.opts.Report(stored, out.Plan)
+		w.r.opts.Report(stored, plan)
 	}
 	return stored
 }

@@ -51,11 +51,28 @@ type RefSnapshotter interface {
 var (
 	// ErrAuthentication: the git server refused the credentials.
 	ErrAuthentication = errors.New("authentication failed")
-	// ErrBranchNotFound: the branch or ref does not exist on the remote.
-	ErrBranchNotFound = errors.New("not found")
+	// ErrNotFound: what was asked for does not exist; each of the four
+	// below is one, so errors.Is(err, ErrNotFound) holds for all of them.
+	ErrNotFound = errors.New("not found")
+	// ErrRepoNotFound: the git server has no such repository.
+	ErrRepoNotFound error = &notFoundError{"repository"}
+	// ErrBranchNotFound: the branch does not exist on the remote (or the
+	// repository is empty).
+	ErrBranchNotFound error = &notFoundError{"branch"}
+	// ErrRefNotFound: the tag, commit or other ref does not exist.
+	ErrRefNotFound error = &notFoundError{"ref"}
+	// ErrPathNotFound: the commit has no such directory (--path).
+	ErrPathNotFound error = &notFoundError{"path"}
 	// ErrUnknownHostKey: the SSH host key is not in known_hosts.
 	ErrUnknownHostKey = errors.New("host key not in known_hosts")
 )
+
+// notFoundError is one kind of ErrNotFound. Its text is ErrNotFound's,
+// since the message around it says what was not found.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string        { return ErrNotFound.Error() }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // CleanPath checks that a --path stays inside the repo and returns it
 // cleaned, "" for the repo root.

@@ -9,13 +9,14 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/target"
 )
 
 func newApplyCmd() *cobra.Command {
 	var (
 		src      sourceOptions
 		clusters clusterOptions
-		opts     = apply.DefaultApplyOptions()
+		opts     = apply.DefaultOptions()
 		warn     warningOptions
 	)
 	cmd := &cobra.Command{
@@ -56,7 +57,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 			opts.Concurrency = clusters.concurrency
 			prog := newProgress(stderr, isTerminal(stderr))
 			opts.Progress = prog.update
-			results := apply.ApplyAll(cmd.Context(), targetsOf(fleet, access), opts)
+			results := apply.ApplyAll(cmd.Context(), target.All(fleet, access), opts)
 			prog.finish()
 
 			out := cmd.OutOrStdout()
@@ -86,12 +87,13 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 }
 
 // writeResults prints one summary line per cluster, with the fields taken
-// over from other field managers. Errors are returned, not printed here.
+// over from other field managers, and its status when it is not Synced:
+// the word mcp run reports. Errors are returned, not printed here.
 func writeResults(w io.Writer, results []apply.Result, dryRun bool) {
 	for _, r := range results {
 		switch {
 		case r.Plan == nil:
-			fmt.Fprintf(w, "cluster %s: not applied\n", r.Cluster)
+			fmt.Fprintf(w, "cluster %s: not applied (%s)\n", r.Cluster, r.Status)
 			continue
 		case r.Paused:
 			fmt.Fprintf(w, "cluster %s: paused, nothing applied\n", r.Cluster)
@@ -102,6 +104,9 @@ func writeResults(w io.Writer, results []apply.Result, dryRun bool) {
 		}
 		fmt.Fprintf(w, "cluster %s: %d created, %d updated, %d deleted, %d unchanged, %d failed (%d managed)\n",
 			r.Cluster, r.Created, r.Updated, r.Deleted, r.Unchanged, r.Failed, r.Managed)
+		if r.Status != apply.Synced {
+			fmt.Fprintf(w, "  %s: %s\n", r.Status, r.Message)
+		}
 		for _, warn := range r.Warnings {
 			fmt.Fprintf(w, "  warning: %s\n", warn)
 		}

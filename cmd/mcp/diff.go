@@ -13,7 +13,7 @@ import (
 
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/object"
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/internal/target"
 	"mcp.dev/mcp/render"
 )
 
@@ -200,7 +200,7 @@ func clusterPlan(after render.ClusterState, before *render.ClusterState, against
 	for _, o := range after.Objects {
 		where[o.Key()] = o
 	}
-	noPrune := reconciler.NoPrune(fleet, name)
+	noPrune := target.NoPrune(fleet, name)
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		if o, ok := where[ch.Key]; ok {

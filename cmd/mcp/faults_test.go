@@ -270,7 +270,7 @@ func cmNames(from, to int) []string {
 // "Kind ns/name", sorted, the way the next reconcile reads it.
 func inventoryLines(t *testing.T, cfg *rest.Config) []string {
 	t.Helper()
-	a, err := apply.NewApplier("eu", cfg, apply.DefaultApplyOptions())
+	a, err := apply.NewApplier("eu", cfg, apply.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/target"
 )
 
 // planLive renders the source and diffs each cluster against what it
@@ -21,7 +22,7 @@ func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions)
 	if err != nil {
 		return diff.Plan{}, nil, err
 	}
-	opts := apply.DefaultApplyOptions()
+	opts := apply.DefaultOptions()
 	opts.Concurrency = clusters.concurrency
-	return livePlan(apply.DiffAll(ctx, targetsOf(fleet, access), opts)), fleet.Warnings, nil
+	return livePlan(apply.DiffAll(ctx, target.All(fleet, access), opts)), fleet.Warnings, nil
 }

@@ -19,6 +19,8 @@ import (
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/reconciler"
 	"mcp.dev/mcp/reconciler/dashboard"
+	"mcp.dev/mcp/reconciler/server"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/git"
 )
@@ -86,7 +88,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs.BoolVar(&o.prune, "prune", true, "delete objects mcp applied that are no longer desired")
 	fs.BoolVar(&o.allowMassPrune, "allow-mass-prune", false, "let a reconcile delete more than half of a cluster's managed objects")
 	o.replicas.addFlags(fs)
-	srvDef := reconciler.DefaultServerOptions()
+	srvDef := server.DefaultOptions()
 	fs.StringVar(&o.webhookSecretFile, "webhook-secret-file", "", "file holding the secret that must sign POST /webhook (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token); without it (or --webhook-insecure) /webhook answers 404")
 	fs.BoolVar(&o.webhookInsecure, "webhook-insecure", false, "serve POST /webhook without --webhook-secret-file: anyone who reaches --listen may trigger fetches")
 	fs.DurationVar(&o.webhookMinInterval, "webhook-min-interval", srvDef.WebhookMinInterval, "least time between two fetches triggered by POST /webhook; pushes in between are merged into one fetch")
@@ -113,7 +115,6 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	opts := reconciler.DefaultOptions()
 	opts.Interval, opts.DriftInterval = o.interval, o.driftInterval
 	opts.ReconcileTimeout = o.reconcileTimeout
-	opts.DryRun = o.dryRun
 	opts.Concurrency = clusters.concurrency
 	opts.StatusPath = o.statusPath
 	if opts.Render, err = clusters.renderOptions(); err != nil {
@@ -155,12 +156,13 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		opts.Owns = members.Owns
 	}
 
-	applyOpts := apply.DefaultApplyOptions()
+	applyOpts := apply.DefaultOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
-	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
+	applyOpts.DryRun = o.dryRun
+	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
-	srvOpts := reconciler.DefaultServerOptions()
+	srvOpts := server.DefaultOptions()
 	srvOpts.Listen, srvOpts.WebhookSecret = o.listen, secret
 	srvOpts.WebhookInsecure, srvOpts.WebhookMinInterval = o.webhookInsecure, o.webhookMinInterval
 	if secret == nil && !o.webhookInsecure {
@@ -169,7 +171,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	if o.dashboard {
 		srvOpts.Dashboard = dashboard.New(store, dashboard.DefaultOptions())
 	}
-	srv := reconciler.NewServer(srvOpts, store, metrics, r.Trigger)
+	srv := server.New(srvOpts, store, metrics, r.Trigger)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -216,10 +218,10 @@ func statusWriter(gs *git.Source, o *runOptions) (*git.StatusWriter, error) {
 }
 
 // reporter prints each cluster's plan and result, one block at a time.
-func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
+func reporter(w io.Writer) func(status.Cluster, *diff.ClusterPlan) {
 	var mu sync.Mutex
 	color := isTerminal(w)
-	return func(st reconciler.ClusterStatus, plan *diff.ClusterPlan) {
+	return func(st status.Cluster, plan *diff.ClusterPlan) {
 		mu.Lock()
 		defer mu.Unlock()
 		if plan != nil && plan.HasChanges() {
@@ -239,13 +241,13 @@ func reporter(w io.Writer) func(reconciler.ClusterStatus, *diff.ClusterPlan) {
 
 // sourceInfo is what the dashboard shows of the source: the URL only in
 // its redacted form, never with a password.
-func sourceInfo(s source.Source, o *sourceOptions) reconciler.SourceInfo {
+func sourceInfo(s source.Source, o *sourceOptions) status.SourceInfo {
 	if gs, ok := s.(*git.Source); ok {
-		info := reconciler.SourceInfo{URL: gs.Redacted(), Ref: o.ref}
+		info := status.SourceInfo{URL: gs.Redacted(), Ref: o.ref}
 		if o.ref == "" {
 			info.Branch = o.branch
 		}
 		return info
 	}
-	return reconciler.SourceInfo{URL: fmt.Sprint(s)}
+	return status.SourceInfo{URL: fmt.Sprint(s)}
 }

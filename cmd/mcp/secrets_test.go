@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,7 +102,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		})
 		waitCommitsAtLeast(t, repo, 1)
 		for _, path := range []string{"/status", "/metrics", "/"} {
-			collect("GET "+path, httpGet(t, "http://"+addr+path))
+			collect("GET "+path, body(testenv.Get(t, "http://"+addr+path)))
 		}
 		// A changed Secret value while it runs.
 		next := repo.Commit("main", "next", secretFleet(values[2][0], values[2][1], values[2][2]))
@@ -112,7 +110,7 @@ func TestSecretsNeverShow(t *testing.T) {
 			return len(st.Clusters) == 1 && st.Clusters[0].Revision == next
 		})
 		for _, path := range []string{"/status", "/metrics"} {
-			collect("GET "+path, httpGet(t, "http://"+addr+path))
+			collect("GET "+path, body(testenv.Get(t, "http://"+addr+path)))
 		}
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		<-p.exited
@@ -198,17 +196,6 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 }
 
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return string(body)
-}
-
 func waitCommitsAtLeast(t *testing.T, repo *gitserver.Repo, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -245,3 +232,6 @@ type testingT struct{ testing.TB }
 func (testingT) Helper()                      {}
 func (testingT) Fatal(args ...any)            { panic(fmt.Sprint(args...)) }
 func (testingT) Fatalf(f string, args ...any) { panic(fmt.Sprintf(f, args...)) }
+
+// body is the body of a testenv.Get.
+func body(_ int, b string) string { return b }

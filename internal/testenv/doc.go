@@ -8,15 +8,7 @@
 //	var env *testenv.Env
 //
 //	func TestMain(m *testing.M) {
-//		var err error
-//		env, err = testenv.Start(context.Background(), testenv.Options{Clusters: []string{"eu", "us"}})
-//		if err != nil {
-//			fmt.Fprintln(os.Stderr, err)
-//			os.Exit(1)
-//		}
-//		code := m.Run()
-//		env.Stop()
-//		os.Exit(code)
+//		testenv.Main(m, &env, testenv.Options{Clusters: []string{"eu", "us"}})
 //	}
 //
 // Each cluster has a kubeconfig file named after it in env.KubeconfigDir,

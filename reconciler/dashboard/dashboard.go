@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 //go:embed web
@@ -50,7 +50,7 @@ func DefaultOptions() Options {
 // Handler serves the dashboard. It only reads the Store.
 type Handler struct {
 	opts  Options
-	store *reconciler.Store
+	store *status.Store
 	pages *template.Template
 	mux   *http.ServeMux
 	now   func() time.Time
@@ -61,7 +61,7 @@ type Handler struct {
 }
 
 // New returns the dashboard over store.
-func New(store *reconciler.Store, opts Options) *Handler {
+func New(store *status.Store, opts Options) *Handler {
 	def := DefaultOptions()
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = def.Heartbeat

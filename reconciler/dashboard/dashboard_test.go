@@ -13,9 +13,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
 	"mcp.dev/mcp/internal/object"
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/server"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // xss are values a hostile or careless repo could put where the
@@ -44,18 +46,18 @@ func configMap(value string) *unstructured.Unstructured {
 
 // fixture is a store as the loop leaves it: two clusters, one failed with
 // hostile text everywhere, with a plan that changes a Secret.
-func fixture(t *testing.T) *reconciler.Store {
+func fixture(t *testing.T) *status.Store {
 	t.Helper()
-	s := reconciler.NewStore()
-	s.SetSource(reconciler.SourceInfo{URL: "https://git:***@git.example.com/fleet.git", Branch: "main"})
+	s := status.NewStore()
+	s.SetSource(status.SourceInfo{URL: "https://git:***@git.example.com/fleet.git", Branch: "main"})
 	s.SetRevision("3f2c1a9e0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e")
-	s.Update(reconciler.ClusterStatus{Name: "aws-eu", Result: reconciler.Synced, Revision: "3f2c1a9e0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", Since: time.Now().Add(-time.Hour)})
+	s.Update(status.Cluster{Name: "aws-eu", Result: apply.Synced, Revision: "3f2c1a9e0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", Since: time.Now().Add(-time.Hour)})
 	s.SetLabels("aws-eu", map[string]string{"cloud": "aws", "region": "eu-west-1", "env": "prod"})
-	s.Update(reconciler.ClusterStatus{
-		Name: "gcp-us", Result: reconciler.Failed, Revision: "0000000000000000000000000000000000000000",
+	s.Update(status.Cluster{
+		Name: "gcp-us", Result: apply.Failed, Revision: "0000000000000000000000000000000000000000",
 		Message: "1 of 3 objects failed " + xssScript, Since: time.Now(),
-		Summary: reconciler.Summary{Managed: 3, Failed: 1},
-		Objects: []reconciler.ObjectStatus{{Kind: "Deployment", Namespace: "web", Name: "web", File: "apps/web/" + xssImg + ".yaml", Error: "apply: " + xssScript}},
+		Summary: status.Summary{Managed: 3, Failed: 1},
+		Objects: []status.Object{{Kind: "Deployment", Namespace: "web", Name: "web", File: "apps/web/" + xssImg + ".yaml", Error: "apply: " + xssScript}},
 	})
 	s.SetLabels("gcp-us", map[string]string{"cloud": xssScript, "team": xssImg})
 
@@ -208,8 +210,8 @@ func TestRoutes(t *testing.T) {
 // beside /status, whose SPEC fields stay as they are.
 func TestServedByMCPsServer(t *testing.T) {
 	store := fixture(t)
-	on := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, reconciler.NewMetrics(), func() {}).Handler()
-	off := reconciler.NewServer(reconciler.ServerOptions{}, store, reconciler.NewMetrics(), func() {}).Handler()
+	on := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {}).Handler()
+	off := server.New(server.Options{}, store, status.NewMetrics(), func() {}).Handler()
 	if rec := get(t, on, "GET", "/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "<h1>Fleet</h1>") {
 		t.Fatalf("GET / with the dashboard: %d", rec.Code)
 	}
@@ -230,7 +232,7 @@ func TestServedByMCPsServer(t *testing.T) {
 // TestEventsOutliveTheReadTimeout streams through a server with mcp's
 // kind of ReadTimeout, set short: events still arrive after it expired.
 func TestEventsOutliveTheReadTimeout(t *testing.T) {
-	store := reconciler.NewStore()
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.MinUpdateInterval = 0
 	srv := httptest.NewUnstartedServer(New(store, opts))
@@ -244,10 +246,10 @@ func TestEventsOutliveTheReadTimeout(t *testing.T) {
 // WriteTimeout, which bounds every other answer, set short: the stream is
 // exempt, events still arrive after it expired.
 func TestEventsOutliveTheWriteTimeout(t *testing.T) {
-	store := reconciler.NewStore()
+	store := status.NewStore()
 	opts := DefaultOptions()
 	opts.MinUpdateInterval = 0
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, reconciler.NewMetrics(), func() {})
+	srv := server.New(server.Options{Dashboard: New(store, opts), WriteTimeout: 300 * time.Millisecond}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +263,7 @@ func TestEventsOutliveTheWriteTimeout(t *testing.T) {
 
 // followEvents opens the live stream at url and waits for an event after
 // each of three changes of store, half a second apart.
-func followEvents(t *testing.T, store *reconciler.Store, url string) {
+func followEvents(t *testing.T, store *status.Store, url string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -300,8 +302,8 @@ func followEvents(t *testing.T, store *reconciler.Store, url string) {
 // TestEventsEndWithTheServer: a browser left open must not hold up mcp's
 // shutdown.
 func TestEventsEndWithTheServer(t *testing.T) {
-	store := reconciler.NewStore()
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, reconciler.NewMetrics(), func() {})
+	store := status.NewStore()
+	srv := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +330,7 @@ func TestEventsEndWithTheServer(t *testing.T) {
 func TestTooManyStreams(t *testing.T) {
 	opts := DefaultOptions()
 	opts.MaxStreams = 1
-	srv := httptest.NewServer(New(reconciler.NewStore(), opts))
+	srv := httptest.NewServer(New(status.NewStore(), opts))
 	defer srv.Close()
 	first, err := http.Get(srv.URL + "/events")
 	if err != nil {
@@ -387,7 +389,7 @@ func openStream(t *testing.T, url, from string) *http.Response {
 func TestStreamsPerClient(t *testing.T) {
 	opts := DefaultOptions()
 	opts.MaxStreams, opts.MaxStreamsPerClient = 6, 4
-	srv := httptest.NewServer(New(reconciler.NewStore(), opts))
+	srv := httptest.NewServer(New(status.NewStore(), opts))
 	t.Cleanup(srv.Close) // after the streams are closed
 
 	var first *http.Response

@@ -16,6 +16,8 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/server"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source/dir"
 )
@@ -50,7 +52,7 @@ func fleet(t *testing.T, root string, pauseEU bool) {
 
 // startMCP wires what mcp run --dir wires: a watched directory, the loop
 // over the real clusters, and the HTTP server with the dashboard.
-func startMCP(t *testing.T, root string) (url string, store *reconciler.Store) {
+func startMCP(t *testing.T, root string) (url string, store *status.Store) {
 	t.Helper()
 	src, err := dir.New(dir.Options{Dir: root, Debounce: 100 * time.Millisecond})
 	if err != nil {
@@ -61,12 +63,12 @@ func startMCP(t *testing.T, root string) (url string, store *reconciler.Store) {
 	opts.DriftInterval = time.Second // hand-made changes show within a second
 	opts.MaxBackoff = time.Second
 	opts.Render.CredentialsDir = env.KubeconfigDir
-	aopts := apply.DefaultApplyOptions()
+	aopts := apply.DefaultOptions()
 	aopts.Timeout = 20 * time.Second
-	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
-	store.SetSource(reconciler.SourceInfo{URL: src.String()})
+	store, metrics := status.NewStore(), status.NewMetrics()
+	store.SetSource(status.SourceInfo{URL: src.String()})
 	r := reconciler.New(src, reconciler.NewFleetApplier(aopts, render.Access{CredentialsDir: env.KubeconfigDir}), store, metrics, opts)
-	srv := reconciler.NewServer(reconciler.ServerOptions{Dashboard: New(store, DefaultOptions())}, store, metrics, r.Trigger)
+	srv := server.New(server.Options{Dashboard: New(store, DefaultOptions())}, store, metrics, r.Trigger)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func row(cluster string) string {
 }
 
 // waitStore waits until the Store says cluster has result, and returns when.
-func waitStore(t *testing.T, store *reconciler.Store, cluster string, result reconciler.Result) time.Time {
+func waitStore(t *testing.T, store *status.Store, cluster string, result apply.Status) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -131,7 +133,7 @@ func TestBrowserFollowsTheFleet(t *testing.T) {
 			us.StartAPIServer(context.Background())
 		}
 	})
-	noticed := waitStore(t, store, "gcp-us", reconciler.Unreachable)
+	noticed := waitStore(t, store, "gcp-us", apply.Unreachable)
 	b.waitJS(t, "gcp-us Unreachable", row("gcp-us")+` === 'Unreachable'`, 3*time.Second)
 	t.Logf("Unreachable shown %v after mcp noticed", time.Since(noticed).Round(time.Millisecond))
 	if !strings.Contains(eval[string](t, b, `document.querySelector('tr[data-cluster="gcp-us"]').innerText`), "Unreachable") {
@@ -142,7 +144,7 @@ func TestBrowserFollowsTheFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	waitStore(t, store, "gcp-us", reconciler.Synced)
+	waitStore(t, store, "gcp-us", apply.Synced)
 	b.waitJS(t, "gcp-us Synced again", row("gcp-us")+` === 'Synced'`, 3*time.Second)
 
 	// 3. aws-eu is paused in the repo, then its ConfigMap is edited by

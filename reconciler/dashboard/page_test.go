@@ -10,7 +10,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // TestBrowserShowsHostileTextAsText opens pages full of markup-like
@@ -55,7 +56,7 @@ func TestBrowserShowsHostileTextAsText(t *testing.T) {
 	// Live: a cluster that reports shows up without a reload, and the
 	// focused link keeps the focus.
 	b.do(t, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
-	store.Update(reconciler.ClusterStatus{Name: "azure-asia", Result: reconciler.Paused, Revision: "x", Since: time.Now()})
+	store.Update(status.Cluster{Name: "azure-asia", Result: apply.Paused, Revision: "x", Since: time.Now()})
 	took := b.waitJS(t, "the new cluster", `document.querySelector('tr[data-cluster="azure-asia"]')?.dataset.result === 'Paused'`, 5*time.Second)
 	t.Logf("a change showed after %v", took)
 	if !eval[bool](t, b, `window.notReloaded === true && document.activeElement.dataset.key === 'cluster-aws-eu'`) {

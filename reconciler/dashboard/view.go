@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
-	"mcp.dev/mcp/reconciler"
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // The views are plain data built from the Store: the templates only lay
@@ -24,7 +25,7 @@ type page struct {
 }
 
 type sourceView struct {
-	reconciler.SourceInfo
+	status.SourceInfo
 	Revision string
 	Checked  bool // checked at least once
 }
@@ -35,18 +36,18 @@ type resultView struct {
 	Word, Icon, Class string
 }
 
-var results = map[reconciler.Result]resultView{
-	reconciler.Synced:      {"Synced", "✓", "synced"},
-	reconciler.Drifted:     {"Drifted", "≠", "drifted"},
-	reconciler.Failed:      {"Failed", "✗", "failed"},
-	reconciler.Unreachable: {"Unreachable", "⚠", "unreachable"},
-	reconciler.Paused:      {"Paused", "‖", "paused"},
+var results = map[apply.Status]resultView{
+	apply.Synced:      {"Synced", "✓", "synced"},
+	apply.Drifted:     {"Drifted", "≠", "drifted"},
+	apply.Failed:      {"Failed", "✗", "failed"},
+	apply.Unreachable: {"Unreachable", "⚠", "unreachable"},
+	apply.Paused:      {"Paused", "‖", "paused"},
 }
 
 // resultOrder is the order of the fleet's counts: what needs a look first.
-var resultOrder = []reconciler.Result{reconciler.Failed, reconciler.Unreachable, reconciler.Drifted, reconciler.Paused, reconciler.Synced}
+var resultOrder = []apply.Status{apply.Failed, apply.Unreachable, apply.Drifted, apply.Paused, apply.Synced}
 
-func resultOf(r reconciler.Result) resultView {
+func resultOf(r apply.Status) resultView {
 	if v, ok := results[r]; ok {
 		return v
 	}
@@ -108,23 +109,23 @@ type planView struct {
 type clusterView struct {
 	page
 	clusterRow
-	Status  reconciler.ClusterStatus
+	Status  status.Cluster
 	Failed  []objectView
 	Drifted []objectView
 	Plan    *planView
 }
 
-func pageOf(s *reconciler.Store, title, subject string) page {
+func pageOf(s *status.Store, title, subject string) page {
 	fs := s.Snapshot()
 	src := s.Source()
 	return page{Title: title, Subject: subject, Source: sourceView{SourceInfo: src, Revision: fs.Revision, Checked: !src.LastCheck.IsZero()}}
 }
 
 // fleetOf is the overview: every cluster and the counts of each result.
-func fleetOf(s *reconciler.Store) fleetView {
+func fleetOf(s *status.Store) fleetView {
 	fs := s.Snapshot()
 	v := fleetView{page: pageOf(s, "Fleet", "")}
-	counts := map[reconciler.Result]int{}
+	counts := map[apply.Status]int{}
 	for _, c := range fs.Clusters {
 		counts[c.Result]++
 		d, _ := s.Detail(c.Name)
@@ -138,7 +139,7 @@ func fleetOf(s *reconciler.Store) fleetView {
 	return v
 }
 
-func rowOf(c reconciler.ClusterStatus, d reconciler.ClusterDetail, sourceRev string) clusterRow {
+func rowOf(c status.Cluster, d status.ClusterDetail, sourceRev string) clusterRow {
 	row := clusterRow{
 		Name: c.Name, Labels: labelsOf(d.Labels), Result: resultOf(c.Result),
 		Revision: c.Revision, Behind: sourceRev != "" && c.Revision != sourceRev,
@@ -172,9 +173,9 @@ func labelsOf(m map[string]string) []label {
 }
 
 // clusterOf is a cluster's page; false when the Store does not know it.
-func clusterOf(s *reconciler.Store, name string) (clusterView, bool) {
+func clusterOf(s *status.Store, name string) (clusterView, bool) {
 	fs := s.Snapshot()
-	i := slices.IndexFunc(fs.Clusters, func(c reconciler.ClusterStatus) bool { return c.Name == name })
+	i := slices.IndexFunc(fs.Clusters, func(c status.Cluster) bool { return c.Name == name })
 	if i < 0 {
 		return clusterView{}, false
 	}
@@ -198,7 +199,7 @@ func clusterOf(s *reconciler.Store, name string) (clusterView, bool) {
 // planOf shows a plan as mcp diff prints it: the changed objects and, of
 // an update, each changed field. Only Fields are read, never the plan's
 // Before/After objects, and diff masks Secret values in those.
-func planOf(d reconciler.ClusterDetail) *planView {
+func planOf(d status.ClusterDetail) *planView {
 	p := d.Plan
 	v := &planView{Revision: d.PlanRevision, At: d.PlannedAt, Summary: p.Summary(), HasChanges: p.HasChanges()}
 	if p.Err != nil {

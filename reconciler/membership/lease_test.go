@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationv1apply "k8s.io/client-go/applyconfigurations/coordination/v1"
+
+	"mcp.dev/mcp/internal/testenv"
 )
 
 func isAlreadyExists(err error) bool { return apierrors.IsAlreadyExists(err) }
@@ -70,7 +72,7 @@ func TestMembersShareAndTakeOver(t *testing.T) {
 		t.Fatalf("clusters owned during the warm-up: %v", o)
 	}
 	// The ghost is live and owns its share: the members own the rest, once.
-	waitFor(t, 2*time.Second, "members m0, m1 and ghost seen", func() bool {
+	testenv.Eventually(t, 2*time.Second, "members m0, m1 and ghost seen", func() bool {
 		return slices.Equal(members["m0"].Members(), []string{"ghost", "m0", "m1"}) && len(owners()) > 0
 	})
 	for c, ids := range owners() {
@@ -80,7 +82,7 @@ func TestMembersShareAndTakeOver(t *testing.T) {
 	}
 	// The ghost lapses: its clusters go to the two members within its
 	// lease duration plus a renew interval.
-	waitFor(t, 3*time.Second+2*time.Second-time.Since(start), "the ghost's clusters taken over", func() bool {
+	testenv.Eventually(t, 3*time.Second+2*time.Second-time.Since(start), "the ghost's clusters taken over", func() bool {
 		o := owners()
 		return len(o) == len(clusters)
 	})
@@ -96,7 +98,7 @@ func TestMembersShareAndTakeOver(t *testing.T) {
 	if _, err := cs.CoordinationV1().Leases("mcp-system").Get(ctx, "inproc-m1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("lease of a stopped member: %v, want it deleted", err)
 	}
-	waitFor(t, 2*time.Second, "m0 owns every cluster", func() bool {
+	testenv.Eventually(t, 2*time.Second, "m0 owns every cluster", func() bool {
 		for _, c := range clusters {
 			if !members["m0"].Owns(c) {
 				return false
@@ -106,16 +108,5 @@ func TestMembersShareAndTakeOver(t *testing.T) {
 	})
 	if changes.Load() < 3 {
 		t.Errorf("onChange called %d times; want at least: active, ghost lapsed, m1 left", changes.Load())
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout.Round(time.Millisecond))
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -296,7 +296,7 @@ func TestThreeReplicas(t *testing.T) {
 
 	// Each survivor lists the leases on its own beat: allow one renewal.
 	for _, r := range survivors {
-		waitFor(t, 2*testRenew, "replica "+r.id+" /metrics shows 2 active members", func() bool {
+		testenv.Eventually(t, 2*testRenew, "replica "+r.id+" /metrics shows 2 active members", func() bool {
 			metrics := r.get(t, "/metrics")
 			return strings.Contains(metrics, "mcp_replica_members 2\n") && strings.Contains(metrics, "mcp_replica_active 1\n")
 		})

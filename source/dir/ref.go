@@ -38,7 +38,7 @@ func (s *Source) SnapshotAt(ctx context.Context, ref string) (source.Snapshot, f
 	}
 	hash, err := repo.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
-		return source.Snapshot{}, nil, fmt.Errorf("ref %s not found in the git repo of %s: %w", ref, s.root, source.ErrBranchNotFound)
+		return source.Snapshot{}, nil, fmt.Errorf("ref %s not found in the git repo of %s: %w", ref, s.root, source.ErrRefNotFound)
 	}
 	commit, err := repo.CommitObject(*hash)
 	if err != nil {

@@ -59,7 +59,7 @@ func TestSnapshotAt(t *testing.T) {
 	}
 
 	_, _, err = src.SnapshotAt(context.Background(), "no-such-ref")
-	if !errors.Is(err, source.ErrBranchNotFound) || !strings.Contains(err.Error(), "no-such-ref") {
+	if !errors.Is(err, source.ErrRefNotFound) || !strings.Contains(err.Error(), "no-such-ref") {
 		t.Fatalf("missing ref: err = %v", err)
 	}
 

@@ -30,8 +30,10 @@ func (e *sourceError) Unwrap() []error { return []error{e.sentinel, e.cause} }
 // "fetch") made with auth into errors users can act on, naming the
 // redacted URL, with the call's credentials cut out in every form package
 // redact knows: a git server's own messages ("ERR ...", "remote: ...")
-// reach the error text and may echo what it was sent. It is the only
-// place go-git's error values are looked at.
+// reach the error text and may echo what it was sent. It is where go-git's
+// errors about the remote (authentication, host keys, missing
+// repositories) are looked at; fetch and checkout look at the few others
+// they expect (already up to date, exact SHAs not served).
 func (s *Source) translate(ctx context.Context, what string, auth transport.AuthMethod, err error) error {
 	if err == nil {
 		return nil
@@ -77,7 +79,7 @@ func (s *Source) explain(ctx context.Context, what string, err error) error {
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return &sourceError{
 			msg:      "repository " + url + " not found",
-			sentinel: source.ErrBranchNotFound, cause: err,
+			sentinel: source.ErrRepoNotFound, cause: err,
 		}
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return &sourceError{
@@ -102,7 +104,11 @@ func timedOut(ctx, callCtx context.Context, err error) error {
 
 // notFound is the error for a branch, tag or commit the remote lacks.
 func (s *Source) notFound(kind, name string) error {
-	return fmt.Errorf("%s %s %w in %s", kind, name, source.ErrBranchNotFound, s.url.redacted)
+	sentinel := source.ErrRefNotFound
+	if kind == "branch" {
+		sentinel = source.ErrBranchNotFound
+	}
+	return fmt.Errorf("%s %s %w in %s", kind, name, sentinel, s.url.redacted)
 }
 
 // isNetwork reports whether err is the network failing rather than the

@@ -240,12 +240,12 @@ func (s *Source) resolve(ctx context.Context, repo *git.Repository, ref string, 
 		return *h, nil
 	}
 	if shortSHA.MatchString(ref) {
-		return plumbing.ZeroHash, fmt.Errorf("ref %s %w in %s: the remote serves only full commit SHAs", ref, source.ErrBranchNotFound, s.url.redacted)
+		return plumbing.ZeroHash, fmt.Errorf("ref %s %w in %s: the remote serves only full commit SHAs", ref, source.ErrRefNotFound, s.url.redacted)
 	}
 	if branches {
 		return plumbing.ZeroHash, s.notFound("ref", ref)
 	}
-	return plumbing.ZeroHash, fmt.Errorf("ref %s %w in %s: --ref takes a tag or a full commit SHA", ref, source.ErrBranchNotFound, s.url.redacted)
+	return plumbing.ZeroHash, fmt.Errorf("ref %s %w in %s: --ref takes a tag or a full commit SHA", ref, source.ErrRefNotFound, s.url.redacted)
 }
 
 // fetchCommit makes sure the clone has commit h. Servers that serve
@@ -309,7 +309,7 @@ func (s *Source) checkout(repo *git.Repository, h plumbing.Hash) (source.Snapsho
 		return source.Snapshot{}, fmt.Errorf("cleaning %s: %w", s.dir, err)
 	}
 	if fi, err := os.Stat(filepath.Join(s.dir, s.opts.Path)); err != nil || !fi.IsDir() {
-		return source.Snapshot{}, fmt.Errorf("path %s %w at %s in %s", s.opts.Path, source.ErrBranchNotFound, h, s.url.redacted)
+		return source.Snapshot{}, fmt.Errorf("path %s %w at %s in %s", s.opts.Path, source.ErrPathNotFound, h, s.url.redacted)
 	}
 	return source.Snapshot{Revision: h.String(), Dir: s.dir, Path: s.opts.Path}, nil
 }

@@ -229,8 +229,8 @@ func TestPinnedMissing(t *testing.T) {
 	f.repo.Commit("main", "v1", map[string]string{"v.yaml": "1\n"})
 	for _, ref := range []string{"v9", strings.Repeat("ab", 20), "abc1234"} {
 		_, _, err := f.source(t, func(o *Options) { o.Ref = ref }).Fetch(context.Background())
-		if !errors.Is(err, source.ErrBranchNotFound) {
-			t.Fatalf("--ref %s: err = %v, want ErrBranchNotFound", ref, err)
+		if !errors.Is(err, source.ErrRefNotFound) || errors.Is(err, source.ErrBranchNotFound) || !errors.Is(err, source.ErrNotFound) {
+			t.Fatalf("--ref %s: err = %v, want ErrRefNotFound", ref, err)
 		}
 		if !strings.Contains(err.Error(), ref) || !strings.Contains(err.Error(), f.srv.RepoURL("fleet")) {
 			t.Fatalf("--ref %s: error %q names neither the ref nor the URL", ref, err)
@@ -251,8 +251,8 @@ func TestSubPath(t *testing.T) {
 	}
 
 	_, _, err := f.source(t, func(o *Options) { o.Path = "nope" }).Fetch(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Fatalf("missing --path: err = %v", err)
+	if !errors.Is(err, source.ErrPathNotFound) || errors.Is(err, source.ErrBranchNotFound) || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("missing --path: err = %v, want ErrPathNotFound", err)
 	}
 	if _, err := New(Options{URL: f.srv.RepoURL("fleet"), Path: "../etc"}); err == nil {
 		t.Fatalf("a --path leaving the repo was accepted")
@@ -372,5 +372,14 @@ func TestFetchCutMidPackfile(t *testing.T) {
 	next := mustFetch(t, src, true)
 	if next.Revision != second || readSnap(t, next, "big.txt") != big {
 		t.Fatalf("after the server recovered: revision %s, want %s with all its files", next.Revision, second)
+	}
+}
+
+func TestRepoMissing(t *testing.T) {
+	f := newHTTPFixture(t)
+	f.repo.Commit("main", "first", map[string]string{"a.yaml": "a\n"})
+	_, _, err := f.source(t, func(o *Options) { o.URL = f.srv.RepoURL("no-such-repo") }).Fetch(context.Background())
+	if !errors.Is(err, source.ErrRepoNotFound) || errors.Is(err, source.ErrBranchNotFound) || !errors.Is(err, source.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrRepoNotFound", err)
 	}
 }

@@ -53,7 +53,7 @@ func TestSnapshotAt(t *testing.T) {
 	}
 
 	_, _, err := src.SnapshotAt(context.Background(), "no-such-branch")
-	if !errors.Is(err, source.ErrBranchNotFound) {
-		t.Fatalf("missing ref: err = %v, want ErrBranchNotFound", err)
+	if !errors.Is(err, source.ErrRefNotFound) {
+		t.Fatalf("missing ref: err = %v, want ErrRefNotFound", err)
 	}
 }

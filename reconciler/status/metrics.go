@@ -1,8 +1,10 @@
-package reconciler
+package status
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"mcp.dev/mcp/apply"
 )
 
 // Metrics are the Prometheus metrics of SPEC section 4, on a registry of
@@ -61,12 +63,12 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// observe records one cluster's reconcile.
-func (m *Metrics) observe(st ClusterStatus, seconds float64) {
+// Observe records one cluster's reconcile.
+func (m *Metrics) Observe(st Cluster, seconds float64) {
 	m.ReconcileTotal.WithLabelValues(st.Name, string(st.Result)).Inc()
 	m.ReconcileDuration.WithLabelValues(st.Name).Observe(seconds)
 	ready := 0.0
-	if st.Result == Synced {
+	if st.Result == apply.Synced {
 		ready = 1
 	}
 	m.ClusterReady.WithLabelValues(st.Name).Set(ready)
@@ -80,8 +82,8 @@ func (m *Metrics) observe(st ClusterStatus, seconds float64) {
 	m.DriftedObjects.WithLabelValues(st.Name).Set(float64(drifted))
 }
 
-// forget drops every series of a cluster this process no longer reconciles.
-func (m *Metrics) forget(cluster string) {
+// Forget drops every series of a cluster this process no longer reconciles.
+func (m *Metrics) Forget(cluster string) {
 	labels := prometheus.Labels{"cluster": cluster}
 	m.ReconcileTotal.DeletePartialMatch(labels)
 	m.ReconcileDuration.DeletePartialMatch(labels)

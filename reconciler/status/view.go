@@ -1,4 +1,4 @@
-package reconciler
+package status
 
 import (
 	"maps"
@@ -8,7 +8,7 @@ import (
 )
 
 // ClusterDetail is what a live view shows of a cluster beyond its
-// ClusterStatus. It is kept beside the status, not in it, so that neither
+// Cluster. It is kept beside the status, not in it, so that neither
 // /status nor the status files change shape.
 type ClusterDetail struct {
 	// Labels are the Cluster document's labels (cloud, region, env, ...).
@@ -59,10 +59,10 @@ func (s *Store) Source() SourceInfo {
 	return s.source
 }
 
-// sourceChecked records a check of the source at now; err is nil when it
+// SourceChecked records a check of the source at now; err is nil when it
 // succeeded. A repeated success only moves LastFetch, which is not worth
 // waking live views for.
-func (s *Store) sourceChecked(now time.Time, err error) {
+func (s *Store) SourceChecked(now time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	was := s.source

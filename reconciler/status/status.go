@@ -1,26 +1,13 @@
-package reconciler
+package status
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-)
-
-// Result is a cluster's outcome of its last reconcile (SPEC section 5).
-type Result string
-
-// The results a cluster can have.
-const (
-	Synced      Result = "Synced"
-	Failed      Result = "Failed"
-	Unreachable Result = "Unreachable"
-	Paused      Result = "Paused"
-	Drifted     Result = "Drifted"
+	"mcp.dev/mcp/apply"
 )
 
 // Summary counts the objects of the last round that changed something.
@@ -32,8 +19,8 @@ type Summary struct {
 	Failed  int `json:"failed" yaml:"failed"`
 }
 
-// ObjectStatus is one object that failed or drifted.
-type ObjectStatus struct {
+// Object is one object that failed or drifted.
+type Object struct {
 	Kind      string `json:"kind" yaml:"kind"`
 	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
 	Name      string `json:"name" yaml:"name"`
@@ -42,72 +29,33 @@ type ObjectStatus struct {
 	Drifted   bool   `json:"drifted,omitempty" yaml:"drifted,omitempty"`
 }
 
-// ClusterStatus is what mcp reports of one cluster: on /status and in
+// Cluster is what mcp reports of one cluster: on /status and in
 // <status-path>/<cluster>.yaml.
-type ClusterStatus struct {
-	Name     string         `json:"name" yaml:"name"`
-	Result   Result         `json:"result" yaml:"result"`
-	Revision string         `json:"revision" yaml:"revision"`
-	Message  string         `json:"message" yaml:"message"`
-	Since    time.Time      `json:"since" yaml:"since"`
-	Summary  Summary        `json:"summary" yaml:"summary"`
-	Objects  []ObjectStatus `json:"objects,omitempty" yaml:"objects,omitempty"`
+type Cluster struct {
+	Name     string       `json:"name" yaml:"name"`
+	Result   apply.Status `json:"result" yaml:"result"`
+	Revision string       `json:"revision" yaml:"revision"`
+	Message  string       `json:"message" yaml:"message"`
+	Since    time.Time    `json:"since" yaml:"since"`
+	Summary  Summary      `json:"summary" yaml:"summary"`
+	Objects  []Object     `json:"objects,omitempty" yaml:"objects,omitempty"`
 }
 
-// sameOutcome reports whether next describes the same outcome as prev, so
+// SameOutcome reports whether next describes the same outcome as prev, so
 // that a round that changed nothing writes nothing. Such a round (a drift
 // check that found nothing to do) keeps prev's counts, which describe the
 // last round that changed something.
-func sameOutcome(prev, next ClusterStatus) bool {
+func SameOutcome(prev, next Cluster) bool {
 	s, n := prev.Summary, next.Summary
 	quiet := n.Created == 0 && n.Updated == 0 && n.Deleted == 0 && n.Managed == s.Managed && n.Failed == s.Failed
 	return prev.Result == next.Result && prev.Revision == next.Revision && prev.Message == next.Message &&
 		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects)
 }
 
-// statusFile is the YAML document of SPEC section 5.
-type statusFile struct {
-	APIVersion string         `json:"apiVersion" yaml:"apiVersion"`
-	Kind       string         `json:"kind" yaml:"kind"`
-	Metadata   map[string]any `json:"metadata" yaml:"metadata"`
-	Status     fileStatus     `json:"status" yaml:"status"`
-}
-
-type fileStatus struct {
-	Revision string         `json:"revision" yaml:"revision"`
-	Result   Result         `json:"result" yaml:"result"`
-	Message  string         `json:"message" yaml:"message"`
-	Since    string         `json:"since" yaml:"since"`
-	Summary  Summary        `json:"summary" yaml:"summary"`
-	Objects  []ObjectStatus `json:"objects,omitempty" yaml:"objects,omitempty"`
-}
-
-// MarshalStatusFile renders the status file of one cluster, its fields in
-// the order of SPEC section 5 so that the file reads top-down in git.
-func MarshalStatusFile(s ClusterStatus) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	err := enc.Encode(statusFile{
-		APIVersion: "mcp.dev/v1alpha1",
-		Kind:       "ClusterStatus",
-		Metadata:   map[string]any{"name": s.Name},
-		Status: fileStatus{
-			Revision: s.Revision,
-			Result:   s.Result,
-			Message:  s.Message,
-			Since:    s.Since.UTC().Format(time.RFC3339),
-			Summary:  s.Summary,
-			Objects:  s.Objects,
-		},
-	})
-	return buf.Bytes(), err
-}
-
-// FleetStatus is the answer of GET /status.
-type FleetStatus struct {
-	Revision string          `json:"revision" yaml:"revision"`
-	Clusters []ClusterStatus `json:"clusters" yaml:"clusters"`
+// Fleet is the answer of GET /status.
+type Fleet struct {
+	Revision string    `json:"revision" yaml:"revision"`
+	Clusters []Cluster `json:"clusters" yaml:"clusters"`
 }
 
 // Store holds the latest status of every cluster, shared by the loop (the
@@ -116,7 +64,7 @@ type Store struct {
 	mu       sync.RWMutex
 	revision string
 	ready    bool
-	clusters map[string]ClusterStatus
+	clusters map[string]Cluster
 	details  map[string]ClusterDetail // labels and last plan, for live views
 	source   SourceInfo
 	changed  chan struct{} // closed and replaced on every change
@@ -124,7 +72,7 @@ type Store struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{clusters: map[string]ClusterStatus{}, details: map[string]ClusterDetail{}, changed: make(chan struct{})}
+	return &Store{clusters: map[string]Cluster{}, details: map[string]ClusterDetail{}, changed: make(chan struct{})}
 }
 
 // SetRevision records the source revision last rendered, and that mcp is
@@ -145,14 +93,14 @@ func (s *Store) Ready() bool {
 
 // Update sets a cluster's status. Since is kept while the result stays the
 // same. It returns the stored status and whether the outcome changed.
-func (s *Store) Update(st ClusterStatus) (ClusterStatus, bool) {
+func (s *Store) Update(st Cluster) (Cluster, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.clusters[st.Name]
 	if ok && old.Result == st.Result {
 		st.Since = old.Since
 	}
-	if ok && sameOutcome(old, st) {
+	if ok && SameOutcome(old, st) {
 		return old, false
 	}
 	s.clusters[st.Name] = st
@@ -178,14 +126,14 @@ func (s *Store) Remove(keep func(name string) bool) {
 }
 
 // Snapshot returns the fleet status, clusters sorted by name.
-func (s *Store) Snapshot() FleetStatus {
+func (s *Store) Snapshot() Fleet {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := FleetStatus{Revision: s.revision, Clusters: make([]ClusterStatus, 0, len(s.clusters))}
+	out := Fleet{Revision: s.revision, Clusters: make([]Cluster, 0, len(s.clusters))}
 	for _, c := range s.clusters {
 		out.Clusters = append(out.Clusters, c)
 	}
-	slices.SortFunc(out.Clusters, func(a, b ClusterStatus) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out.Clusters, func(a, b Cluster) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -202,16 +150,38 @@ func (s *Store) notifyLocked() {
 }
 
 // String is a one-line summary for logs: "3 clusters: 2 Synced, 1 Failed".
-func (f FleetStatus) String() string {
-	counts := map[Result]int{}
+func (f Fleet) String() string {
+	counts := map[apply.Status]int{}
 	for _, c := range f.Clusters {
 		counts[c.Result]++
 	}
 	var parts []string
-	for _, r := range []Result{Synced, Drifted, Paused, Failed, Unreachable} {
+	for _, r := range []apply.Status{apply.Synced, apply.Drifted, apply.Paused, apply.Failed, apply.Unreachable} {
 		if counts[r] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[r], r))
 		}
 	}
 	return fmt.Sprintf("%d clusters: %s", len(f.Clusters), strings.Join(parts, ", "))
+}
+
+// Restore puts back the status the branch holds for a cluster whose
+// current status is still cur, so that /status and the file agree; false
+// when the cluster moved on meanwhile, even to a status that differs from
+// cur only in its objects or since: the store never goes back in time.
+func (s *Store) Restore(prev, cur Cluster) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, ok := s.clusters[cur.Name]
+	if !ok || !SameStatus(now, cur) {
+		return false
+	}
+	s.clusters[cur.Name] = prev
+	s.notifyLocked()
+	return true
+}
+
+// SameStatus reports whether a and b are the same status, field by field.
+func SameStatus(a, b Cluster) bool {
+	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
+		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
 }

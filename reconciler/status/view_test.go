@@ -1,4 +1,4 @@
-package reconciler
+package status
 
 import (
 	"errors"
@@ -52,16 +52,16 @@ func TestStoreSourceChecks(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 	ch := s.Changed()
-	s.sourceChecked(t0, nil)
+	s.SourceChecked(t0, nil)
 	if !woke(ch) {
 		t.Fatal("the first fetch did not wake live views")
 	}
 	ch = s.Changed()
-	s.sourceChecked(t0.Add(time.Second), nil)
+	s.SourceChecked(t0.Add(time.Second), nil)
 	if woke(ch) {
 		t.Fatal("an unchanged successful check woke live views")
 	}
-	s.sourceChecked(t0.Add(2*time.Second), errors.New("ls-remote: connection refused"))
+	s.SourceChecked(t0.Add(2*time.Second), errors.New("ls-remote: connection refused"))
 	got := s.Source()
 	if !got.Stale || got.Error == "" || !got.LastFetch.Equal(t0.Add(time.Second)) || !got.LastCheck.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("after a failed check: %+v", got)
@@ -69,7 +69,7 @@ func TestStoreSourceChecks(t *testing.T) {
 	if got.URL != "https://git:***@example.com/fleet.git" || got.Branch != "main" {
 		t.Fatalf("URL and branch lost: %+v", got)
 	}
-	s.sourceChecked(t0.Add(3*time.Second), nil)
+	s.SourceChecked(t0.Add(3*time.Second), nil)
 	if got := s.Source(); got.Stale || got.Error != "" {
 		t.Fatalf("after a good check: %+v", got)
 	}

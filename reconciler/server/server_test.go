@@ -1,4 +1,4 @@
-package reconciler
+package server
 
 import (
 	"context"
@@ -17,13 +17,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/internal/testenv"
+	"mcp.dev/mcp/reconciler/status"
 )
 
-func newTestServer(t *testing.T, secret string) (*httptest.Server, *Store, *atomic.Int32) {
+func newTestServer(t *testing.T, secret string) (*httptest.Server, *status.Store, *atomic.Int32) {
 	t.Helper()
-	store := NewStore()
+	store := status.NewStore()
 	var triggered atomic.Int32
-	s := NewServer(ServerOptions{WebhookSecret: []byte(secret)}, store, NewMetrics(), func() { triggered.Add(1) })
+	s := New(Options{WebhookSecret: []byte(secret)}, store, status.NewMetrics(), func() { triggered.Add(1) })
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, store, &triggered
@@ -105,15 +109,15 @@ func TestWebhook(t *testing.T) {
 
 func TestReadyzAndStatus(t *testing.T) {
 	ts, store, _ := newTestServer(t, "")
-	if code := get(t, ts.URL+"/readyz"); code != 503 {
+	if code, _ := testenv.Get(t, ts.URL+"/readyz"); code != 503 {
 		t.Fatalf("readyz before the first revision: %d, want 503", code)
 	}
-	if code := get(t, ts.URL+"/healthz"); code != 200 {
+	if code, _ := testenv.Get(t, ts.URL+"/healthz"); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
 	store.SetRevision("abc123")
-	store.Update(ClusterStatus{Name: "eu", Result: Synced, Revision: "abc123", Since: time.Now(), Summary: Summary{Managed: 3}})
-	if code := get(t, ts.URL+"/readyz"); code != 200 {
+	store.Update(status.Cluster{Name: "eu", Result: apply.Synced, Revision: "abc123", Since: time.Now(), Summary: status.Summary{Managed: 3}})
+	if code, _ := testenv.Get(t, ts.URL+"/readyz"); code != 200 {
 		t.Fatalf("readyz after a revision: %d, want 200", code)
 	}
 	resp, err := http.Get(ts.URL + "/status")
@@ -139,10 +143,10 @@ func TestReadyzAndStatus(t *testing.T) {
 }
 
 func TestMetricsNamesOfSpec(t *testing.T) {
-	m := NewMetrics()
-	m.observe(ClusterStatus{Name: "eu", Result: Synced, Summary: Summary{Managed: 4}}, 0.2)
+	m := status.NewMetrics()
+	m.Observe(status.Cluster{Name: "eu", Result: apply.Synced, Summary: status.Summary{Managed: 4}}, 0.2)
 	m.SourceFetchTotal.WithLabelValues("unchanged").Inc()
-	ts := httptest.NewServer(NewServer(ServerOptions{}, NewStore(), m, func() {}).Handler())
+	ts := httptest.NewServer(New(Options{}, status.NewStore(), m, func() {}).Handler())
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + "/metrics")
 	if err != nil {
@@ -166,26 +170,16 @@ func TestMetricsNamesOfSpec(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // TestSlowReaderIsCutOff: a client that stops reading does not hold a
 // handler and its connection past the WriteTimeout. It asks for a /status
 // of many megabytes through a small receive window and reads nothing for
 // a while: what it gets afterwards is cut short.
 func TestSlowReaderIsCutOff(t *testing.T) {
-	store := NewStore()
+	store := status.NewStore()
 	for i := range 1000 {
-		store.Update(ClusterStatus{Name: fmt.Sprintf("cluster-%04d", i), Result: Failed, Message: strings.Repeat("x", 8<<10)})
+		store.Update(status.Cluster{Name: fmt.Sprintf("cluster-%04d", i), Result: apply.Failed, Message: strings.Repeat("x", 8<<10)})
 	}
-	srv := NewServer(ServerOptions{WriteTimeout: time.Second}, store, NewMetrics(), func() {})
+	srv := New(Options{WriteTimeout: time.Second}, store, status.NewMetrics(), func() {})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

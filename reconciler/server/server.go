@@ -1,4 +1,4 @@
-package reconciler
+package server
 
 import (
 	"context"
@@ -19,14 +19,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mcp.dev/mcp/reconciler/status"
 )
 
 // maxWebhookBody bounds a push notification; GitHub caps its payloads at
 // 25 MB, but mcp only needs to know that something was pushed.
 const maxWebhookBody = 1 << 20
 
-// ServerOptions configure the HTTP surface of mcp run (SPEC section 4).
-type ServerOptions struct {
+// Options configure the HTTP surface of mcp run (SPEC section 4).
+type Options struct {
 	// Listen is the address, default ":8080".
 	Listen string
 	// WebhookSecret, when set, must sign POST /webhook: GitHub's
@@ -48,16 +50,16 @@ type ServerOptions struct {
 	Dashboard http.Handler
 }
 
-// DefaultServerOptions are the options of mcp run.
-func DefaultServerOptions() ServerOptions {
-	return ServerOptions{Listen: ":8080", WebhookMinInterval: 5 * time.Second, WriteTimeout: 30 * time.Second}
+// DefaultOptions are the options of mcp run.
+func DefaultOptions() Options {
+	return Options{Listen: ":8080", WebhookMinInterval: 5 * time.Second, WriteTimeout: 30 * time.Second}
 }
 
 // Server serves health, readiness, metrics, status and the webhook.
 type Server struct {
-	opts    ServerOptions
-	store   *Store
-	metrics *Metrics
+	opts    Options
+	store   *status.Store
+	metrics *status.Metrics
 	srv     *http.Server
 
 	// fetch asks the loop for a fetch, at most once per
@@ -71,11 +73,11 @@ type Server struct {
 	lastRefused string // the remote address of the last one
 }
 
-// NewServer returns a server over store; trigger asks the loop for a
+// New returns a server over store; trigger asks the loop for a
 // fetch and must not block. Webhooks call it at most once per
 // WebhookMinInterval. Zero options take DefaultServerOptions' values.
-func NewServer(opts ServerOptions, store *Store, metrics *Metrics, trigger func()) *Server {
-	def := DefaultServerOptions()
+func New(opts Options, store *status.Store, metrics *status.Metrics, trigger func()) *Server {
+	def := DefaultOptions()
 	if opts.Listen == "" {
 		opts.Listen = def.Listen
 	}

@@ -1,4 +1,4 @@
-package reconciler
+package statusgit
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"mcp.dev/mcp/reconciler/status"
 )
 
-// StatusWriter writes status files back to git (SPEC section 5). The git
-// source provides it; it is declared here, where it is consumed.
-type StatusWriter interface {
+// Writer writes status files back to git (SPEC section 5). The git source
+// provides it; it is declared here, where it is consumed.
+type Writer interface {
 	// WriteStatus commits files (path on the status branch → content) in
 	// one commit with message and pushes it, retrying on top of a moved
 	// branch head.
@@ -33,9 +33,9 @@ type statusReader interface {
 	ReadStatus(ctx context.Context) (map[string][]byte, error)
 }
 
-// quiet is how long the status loop waits for more clusters to finish
+// Quiet is how long the status loop waits for more clusters to finish
 // before it commits, so that a round of many clusters is one commit.
-const quiet = time.Second
+const Quiet = time.Second
 
 // finalFlush bounds the last status write on shutdown; Kubernetes gives a
 // pod 30 seconds between SIGTERM and SIGKILL.
@@ -44,12 +44,12 @@ const finalFlush = 10 * time.Second
 // maxHold bounds how long a status change waits for busy clusters.
 const maxHold = 30 * time.Second
 
-// statusLoop batches status changes into one commit per round.
-type statusLoop struct {
-	w          StatusWriter
+// Loop batches status changes into one commit per round.
+type Loop struct {
+	w          Writer
 	dir        string
-	store      *Store
-	metrics    *Metrics
+	store      *status.Store
+	metrics    *status.Metrics
 	maxBackoff time.Duration
 
 	mu      sync.Mutex
@@ -57,16 +57,18 @@ type statusLoop struct {
 	wake    chan struct{}
 	// written is what the branch said at start, by cluster, until each
 	// cluster's first flush; nil until read.
-	written map[string]ClusterStatus
+	written map[string]status.Cluster
 }
 
-func newStatusLoop(w StatusWriter, dir string, store *Store, metrics *Metrics, maxBackoff time.Duration) *statusLoop {
-	return &statusLoop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
+// New returns the status loop that writes the files of store's clusters
+// below dir with w, retrying a failed write at most maxBackoff apart.
+func New(w Writer, dir string, store *status.Store, metrics *status.Metrics, maxBackoff time.Duration) *Loop {
+	return &Loop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
 		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-// mark records that a cluster's outcome changed.
-func (s *statusLoop) mark(cluster string) {
+// Mark records that a cluster's outcome changed; it never blocks.
+func (s *Loop) Mark(cluster string) {
 	s.mu.Lock()
 	s.pending[cluster] = true
 	s.mu.Unlock()
@@ -76,7 +78,9 @@ func (s *statusLoop) mark(cluster string) {
 	}
 }
 
-func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
+// Run commits status changes until ctx is done, then the last of them.
+// idle reports whether no cluster is being reconciled.
+func (s *Loop) Run(ctx context.Context, idle func() bool) {
 	failures := 0
 	for {
 		select {
@@ -91,13 +95,7 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 		}
 		// A round ends when no cluster is busy for a moment (or after
 		// maxHold, so one stuck cluster does not hold back the others).
-		held := time.Now()
-		for time.Since(held) < maxHold {
-			time.Sleep(quiet)
-			if r.idle() {
-				break
-			}
-		}
+		s.settle(ctx, idle)
 		if err := s.flush(ctx); err != nil {
 			if ctx.Err() != nil {
 				continue // shutting down: the pending files are written below
@@ -115,7 +113,23 @@ func (s *statusLoop) run(ctx context.Context, r *Reconciler) {
 	}
 }
 
-func (s *statusLoop) kick() {
+// settle waits until no cluster is busy for a moment, at most maxHold,
+// or until ctx is done.
+func (s *Loop) settle(ctx context.Context, idle func() bool) {
+	held := time.Now()
+	for time.Since(held) < maxHold {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(Quiet):
+		}
+		if idle() {
+			return
+		}
+	}
+}
+
+func (s *Loop) kick() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -123,7 +137,7 @@ func (s *statusLoop) kick() {
 }
 
 // flush commits the pending clusters' files in one commit.
-func (s *statusLoop) flush(ctx context.Context) error {
+func (s *Loop) flush(ctx context.Context) error {
 	s.mu.Lock()
 	names := make([]string, 0, len(s.pending))
 	for n := range s.pending {
@@ -152,11 +166,11 @@ func (s *statusLoop) flush(ctx context.Context) error {
 		}
 		if prev, ok := s.written[c.Name]; ok {
 			delete(s.written, c.Name)
-			if sameOutcome(prev, c) && s.store.restore(prev, c) {
+			if status.SameOutcome(prev, c) && s.store.Restore(prev, c) {
 				continue // the branch already says this, with its own since
 			}
 		}
-		data, err := MarshalStatusFile(c)
+		data, err := status.MarshalFile(c)
 		if err != nil {
 			return err
 		}
@@ -182,60 +196,28 @@ func (s *statusLoop) flush(ctx context.Context) error {
 
 // readWritten reads the status files on the branch once, the first time
 // anything is to be written.
-func (s *statusLoop) readWritten(ctx context.Context) error {
+func (s *Loop) readWritten(ctx context.Context) error {
 	if s.written != nil {
 		return nil
 	}
 	r, ok := s.w.(statusReader)
 	if !ok {
-		s.written = map[string]ClusterStatus{}
+		s.written = map[string]status.Cluster{}
 		return nil
 	}
 	files, err := r.ReadStatus(ctx)
 	if err != nil {
 		return fmt.Errorf("read status branch: %w", err)
 	}
-	s.written = map[string]ClusterStatus{}
+	s.written = map[string]status.Cluster{}
 	for p, data := range files {
-		st, err := unmarshalStatusFile(data)
+		st, err := status.UnmarshalFile(data)
 		if err != nil || path.Join(s.dir, st.Name+".yaml") != p {
 			continue // not a file of ours: it is rewritten when its cluster is
 		}
 		s.written[st.Name] = st
 	}
 	return nil
-}
-
-// unmarshalStatusFile reads what MarshalStatusFile wrote.
-func unmarshalStatusFile(data []byte) (ClusterStatus, error) {
-	var f statusFile
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		return ClusterStatus{}, err
-	}
-	since, err := time.Parse(time.RFC3339, f.Status.Since)
-	if err != nil {
-		return ClusterStatus{}, err
-	}
-	name, _ := f.Metadata["name"].(string)
-	return ClusterStatus{
-		Name: name, Result: f.Status.Result, Revision: f.Status.Revision, Message: f.Status.Message,
-		Since: since, Summary: f.Status.Summary, Objects: f.Status.Objects,
-	}, nil
-}
-
-// restore puts back the status the branch holds for a cluster whose
-// current status is still cur, so that /status and the file agree; false
-// when the cluster moved on meanwhile.
-func (s *Store) restore(prev, cur ClusterStatus) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now, ok := s.clusters[cur.Name]
-	if !ok || now.Result != cur.Result || now.Revision != cur.Revision || now.Message != cur.Message || now.Summary != cur.Summary {
-		return false
-	}
-	s.clusters[cur.Name] = prev
-	s.notifyLocked()
-	return true
 }
 
 func plural(n int, word string) string {
@@ -250,4 +232,10 @@ func short(rev string) string {
 		return rev[:12]
 	}
 	return rev
+}
+
+// backoff is the wait before retry number n: 1s, 2s, 4s, ... (callers cap
+// it), as the loop waits before retrying a cluster.
+func backoff(n int) time.Duration {
+	return time.Second << (min(n, 12) - 1)
 }

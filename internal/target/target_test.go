@@ -1,0 +1,45 @@
+package target
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"mcp.dev/mcp/render"
+)
+
+// TestFor: how a rendered cluster becomes what the commands reconcile.
+func TestFor(t *testing.T) {
+	creds := t.TempDir()
+	if err := os.WriteFile(filepath.Join(creds, "eu"), []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	access := render.Access{CredentialsDir: creds}
+	fleet := &render.Fleet{Placements: []render.Placement{
+		{Name: "keep", Prune: false, Selected: []string{"eu", "us"}},
+		{Name: "web", Prune: true, Selected: []string{"eu"}},
+		{Name: "other", Prune: false, Selected: []string{"us"}},
+	}}
+
+	eu := For(render.ClusterState{Cluster: render.Cluster{Name: "eu", Paused: true}}, NoPrune(fleet, "eu"), access)
+	if eu.Kubeconfig != filepath.Join(creds, "eu") || eu.AccessErr != nil || eu.RenderErr != nil || !eu.Paused {
+		t.Errorf("eu: kubeconfig %q, access %v, render %v, paused %v", eu.Kubeconfig, eu.AccessErr, eu.RenderErr, eu.Paused)
+	}
+	if !slices.Equal(eu.NoPrune, []string{"keep"}) {
+		t.Errorf("eu: NoPrune %v, want [keep]", eu.NoPrune)
+	}
+
+	broken := errors.New("apps/web/cm.yaml:3: bad")
+	us := For(render.ClusterState{Cluster: render.Cluster{Name: "us"}, Err: broken}, nil, access)
+	if !errors.Is(us.RenderErr, broken) || us.Kubeconfig != "" || us.AccessErr != nil {
+		t.Errorf("a cluster that did not render: render %v, kubeconfig %q, access %v; want it reported, its kubeconfig not even looked up", us.RenderErr, us.Kubeconfig, us.AccessErr)
+	}
+
+	mgmt := For(render.ClusterState{Cluster: render.Cluster{Name: "mgmt", InCluster: true}}, nil, access)
+	if mgmt.AccessErr == nil || !strings.Contains(mgmt.AccessErr.Error(), "--allow-in-cluster") {
+		t.Errorf("in-cluster access not allowed: AccessErr %v", mgmt.AccessErr)
+	}
+}
