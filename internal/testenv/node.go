@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -287,6 +288,8 @@ func (n *NodeCluster) startControllers(ctx context.Context) error {
 		"--authorization-kubeconfig="+n.Kubeconfig,
 		"--bind-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(ports[0]),
+		"--tls-cert-file="+n.pki.certFile,
+		"--tls-private-key-file="+n.pki.keyFile,
 		"--service-account-private-key-file="+n.pki.saKeyFile,
 		"--root-ca-file="+caFile,
 		"--leader-elect=false",
@@ -301,16 +304,22 @@ func (n *NodeCluster) startControllers(ctx context.Context) error {
 		"--authorization-kubeconfig="+n.Kubeconfig,
 		"--bind-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(ports[1]),
+		"--tls-cert-file="+n.pki.certFile,
+		"--tls-private-key-file="+n.pki.keyFile,
 		"--leader-elect=false",
 		"--v=1",
 	)
 	if err != nil {
 		return err
 	}
-	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	// Both serve with the apiserver's certificate (127.0.0.1), verified
+	// against the test bed's CA.
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(n.pki.caPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	for name, port := range map[string]int{"kube-controller-manager": ports[0], "kube-scheduler": ports[1]} {
 		url := "https://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
-		if err := waitReady(ctx, insecure, url, "", n.logFile(name)); err != nil {
+		if err := waitReady(ctx, client, url, "", n.logFile(name)); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
