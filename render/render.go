@@ -85,6 +85,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	for _, cl := range clusters {
 		f.Clusters = append(f.Clusters, renderCluster(ctx, cl, cfg.placementsOf(cl.Name), in))
 	}
+	f.ChartRenders = in.cache.count
 	for _, w := range in.cache.warnings() {
 		if !slices.Contains(f.Warnings, w) {
 			f.Warnings = append(f.Warnings, w)

@@ -57,6 +57,10 @@ type Fleet struct {
 	Placements []Placement
 	// Warnings are problems that do not stop a render, one line each.
 	Warnings []string
+	// ChartRenders is how many times a chart was rendered: once per
+	// distinct chart, values, release, namespace and capabilities, however
+	// many clusters receive it.
+	ChartRenders int
 }
 
 // ClusterState is the desired state of one cluster.
