@@ -58,7 +58,7 @@ type Chart struct {
 func (c *Chart) String() string {
 	where := c.Path
 	if where == "" {
-		where = strings.TrimSuffix(c.Repo, "/") + "/" + c.Name
+		where = c.Ref().String()
 	}
 	if c.ResolvedName == "" {
 		return "chart " + where
@@ -106,8 +106,8 @@ func parseChart(r *repo, d doc, cd *chartDoc, placement string) (c *Chart, inval
 		if !strings.HasPrefix(cd.Repo, "https://") && !strings.HasPrefix(cd.Repo, "oci://") {
 			bad("repo %q: want an https:// chart repository or an oci:// registry (charts are always fetched over TLS)", cd.Repo)
 		}
-		if cd.Name == "" && strings.HasPrefix(cd.Repo, "https://") {
-			bad("name is required with an https:// spec.chart.repo")
+		if cd.Name == "" {
+			bad("name (the chart's name in spec.chart.repo) is required")
 		}
 	}
 	if msgs := validation.IsDNS1123Subdomain(c.ReleaseName); len(msgs) > 0 || len(c.ReleaseName) > 53 {
@@ -156,44 +156,32 @@ type loadedChart struct {
 // loadChart reads the chart of p from the repo copy, .helmignore applied
 // as helm does. It reads nothing outside the chart's directory, and no
 // file makes it reach the network.
-func (r *repo) loadChart(p *Placement) (*loadedChart, error) {
+func (r *repo) loadChart(p *Placement, opts Options) (*loadedChart, error) {
 	c := p.Chart
-	if c.Path == "" {
-		return nil, &Error{File: p.File, Line: p.Line, Err: fmt.Errorf("%w: %s: charts from a chart repository are not supported by this version of mcp: vendor the chart into the repo and use spec.chart.path", ErrChart, c)}
-	}
-	files, skipErr := r.files(c.Path)
-	if skipErr != nil {
-		return nil, skipErr
-	}
-	rules := ignore.Empty()
-	if data, err := r.readFile(path.Join(c.Path, ignore.HelmIgnore)); err == nil {
-		if rules, err = ignore.Parse(strings.NewReader(string(data))); err != nil {
-			return nil, &Error{File: path.Join(c.Path, ignore.HelmIgnore), Err: fmt.Errorf("%w: %v", ErrChart, err)}
-		}
-	}
-	rules.AddDefaults()
 	var buffered []*archive.BufferedFile
-	h := sha256.New()
-	for _, f := range files {
-		rel := strings.TrimPrefix(f, c.Path+"/")
-		if ignored(rules, rel) {
-			continue
-		}
-		data, err := r.readFile(f)
+	var digest string
+	if c.Path == "" {
+		res, files, err := cachedChart(c, opts)
 		if err != nil {
-			return nil, &Error{File: f, Err: err}
+			return nil, &Error{File: p.File, Line: p.Line, Err: err}
 		}
-		data = []byte(strings.TrimPrefix(string(data), "\xEF\xBB\xBF"))
-		buffered = append(buffered, &archive.BufferedFile{Name: rel, Data: data})
-		fmt.Fprintf(h, "%d:%s\x00%d:", len(rel), rel, len(data))
-		h.Write(data)
+		buffered, digest = files, res.Digest
+	} else {
+		files, err := r.chartFiles(c)
+		if err != nil {
+			return nil, err
+		}
+		buffered, digest = files, digestFiles(files)
 	}
 	ch, err := chartloader.LoadFiles(buffered)
 	if err != nil {
+		if c.Path == "" {
+			return nil, &Error{File: p.File, Line: p.Line, Err: fmt.Errorf("%w: %s: %v", ErrChart, c, err)}
+		}
 		return nil, &Error{File: path.Join(c.Path, "Chart.yaml"), Err: fmt.Errorf("%w: %s: %v", ErrChart, c, err)}
 	}
 	c.ResolvedName, c.ResolvedVersion = ch.Metadata.Name, ch.Metadata.Version
-	lc := &loadedChart{files: buffered, name: ch.Metadata.Name, digest: hex.EncodeToString(h.Sum(nil))}
+	lc := &loadedChart{files: buffered, name: ch.Metadata.Name, digest: digest}
 	var errs []error
 	for _, f := range c.ValuesFiles {
 		data, err := r.readFile(f)
@@ -212,6 +200,45 @@ func (r *repo) loadChart(p *Placement) (*loadedChart, error) {
 		}
 	}
 	return lc, errors.Join(errs...)
+}
+
+// chartFiles reads a chart directory of the repo, .helmignore applied.
+func (r *repo) chartFiles(c *Chart) ([]*archive.BufferedFile, error) {
+	files, skipErr := r.files(c.Path)
+	if skipErr != nil {
+		return nil, skipErr
+	}
+	rules := ignore.Empty()
+	if data, err := r.readFile(path.Join(c.Path, ignore.HelmIgnore)); err == nil {
+		if rules, err = ignore.Parse(strings.NewReader(string(data))); err != nil {
+			return nil, &Error{File: path.Join(c.Path, ignore.HelmIgnore), Err: fmt.Errorf("%w: %v", ErrChart, err)}
+		}
+	}
+	rules.AddDefaults()
+	var buffered []*archive.BufferedFile
+	for _, f := range files {
+		rel := strings.TrimPrefix(f, c.Path+"/")
+		if ignored(rules, rel) {
+			continue
+		}
+		data, err := r.readFile(f)
+		if err != nil {
+			return nil, &Error{File: f, Err: err}
+		}
+		data = []byte(strings.TrimPrefix(string(data), "\xEF\xBB\xBF"))
+		buffered = append(buffered, &archive.BufferedFile{Name: rel, Data: data})
+	}
+	return buffered, nil
+}
+
+// digestFiles is the digest of a chart's files: the cache key of its renders.
+func digestFiles(files []*archive.BufferedFile) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%d:%s\x00%d:", len(f.Name), f.Name, len(f.Data))
+		h.Write(f.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ignored applies .helmignore rules to a chart-relative file and each of

@@ -56,7 +56,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			continue
 		}
 		if p.Chart != nil {
-			charts[p.Name], loadErrs[p.Name] = r.loadChart(p)
+			charts[p.Name], loadErrs[p.Name] = r.loadChart(p, opts)
 		} else {
 			docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
 		}

@@ -45,6 +45,13 @@ type Options struct {
 	// cluster without an entry gets its spec.kubernetesVersion (or
 	// DefaultKubernetesVersion) and Helm's default API versions.
 	Capabilities map[string]Capabilities
+	// ChartCache is the directory of fetched charts (helmrepo.Cache): a
+	// chart of a chart repository is read from it, never fetched.
+	ChartCache string
+	// ChartFetchErrors are why charts could not be fetched before this
+	// render, by helmrepo.Ref.String(): their placements fail rather than
+	// render a stale resolution.
+	ChartFetchErrors map[string]error
 }
 
 // Fleet is the desired state of every cluster at one revision.

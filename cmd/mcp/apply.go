@@ -45,6 +45,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 			if err != nil {
 				return err
 			}
+			clusters.fetchCharts = true
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err

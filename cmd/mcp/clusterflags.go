@@ -32,6 +32,9 @@ type clusterOptions struct {
 	// (validate, render, diff --against): they keep a file they cannot
 	// decrypt encrypted instead of failing.
 	offline bool
+	// fetchCharts fetches the charts of chart repositories before a
+	// render: always for apply and run, with --fetch-charts otherwise.
+	fetchCharts bool
 }
 
 func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {

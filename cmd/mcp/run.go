@@ -119,6 +119,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	if opts.Render, err = clusters.renderOptions(); err != nil {
 		return err
 	}
+	opts.Render.ChartCache = chartCacheDir(src)
 
 	if gs, ok := s.(*git.Source); ok && !o.noStatus {
 		sw, err := statusWriter(gs, o)
@@ -159,7 +160,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	store, metrics := reconciler.NewStore(), reconciler.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
-	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
+	r := reconciler.New(fetchingCharts(s, opts.Render.ChartCache, clusters.credentialsDir), reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
 	srvOpts := reconciler.DefaultServerOptions()
 	srvOpts.Listen, srvOpts.WebhookSecret = o.listen, secret
 	srvOpts.WebhookInsecure, srvOpts.WebhookMinInterval = o.webhookInsecure, o.webhookMinInterval
