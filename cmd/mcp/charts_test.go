@@ -22,7 +22,7 @@ func TestFetchingChartsSource(t *testing.T) {
 	host := strings.TrimPrefix(charts.Server.URL, "https://")
 	repo, creds, cache := t.TempDir(), t.TempDir(), t.TempDir()
 	files := map[string]string{
-		filepath.Join(repo, "mcp.yaml"): "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: app}\nspec:\n  clusterSelector: {}\n  chart: {repo: \"" + charts.Server.URL + "\", name: app}\n",
+		filepath.Join(repo, "mcp.yaml"):                  "apiVersion: mcp.dev/v1alpha1\nkind: Placement\nmetadata: {name: app}\nspec:\n  clusterSelector: {}\n  chart: {repo: \"" + charts.Server.URL + "\", name: app}\n",
 		filepath.Join(creds, "charts", host, "username"): chartserver.User,
 		filepath.Join(creds, "charts", host, "password"): chartserver.Password,
 		filepath.Join(creds, "charts", host, "ca.crt"):   string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: charts.Server.Certificate().Raw})),
