@@ -25,6 +25,15 @@ var (
 	helmErr  error
 )
 
+// TestMain removes the helm command the oracle tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if helmBin != "" {
+		os.RemoveAll(filepath.Dir(helmBin))
+	}
+	os.Exit(code)
+}
+
 // helmCLI builds the helm command of the Helm module mcp renders with:
 // the oracle the render is compared with.
 func helmCLI(t *testing.T) string {
