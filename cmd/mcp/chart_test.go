@@ -29,7 +29,7 @@ func chartGitRepo(t *testing.T, env *testenv.Env, edits ...func(dir string)) (re
 		"mcp.yaml": `apiVersion: mcp.dev/v1alpha1
 kind: Cluster
 metadata: {name: eu, labels: {env: prod}}
-spec: {kubernetesVersion: "1.35.4", vars: {greeting: hello from eu}}
+spec: {kubernetesVersion: "1.30.0", vars: {greeting: hello from eu}}
 ---
 apiVersion: mcp.dev/v1alpha1
 kind: Placement
@@ -132,6 +132,10 @@ func TestApplyChart(t *testing.T) {
 	}
 	if got := d.Spec.Template.Spec.Containers[0].Env[0].Value; got != "hello from eu" || *d.Spec.Replicas != 2 {
 		t.Errorf("live Deployment: greeting %q, replicas %d", got, *d.Spec.Replicas)
+	}
+	// apply renders for the version the cluster reports, not spec.kubernetesVersion.
+	if got := d.Spec.Template.Spec.Containers[0].Env[1].Value; got != "v1.35.4" {
+		t.Errorf("live Deployment: KUBE_VERSION %q, want the API server's v1.35.4", got)
 	}
 
 	// A pull request raising the replicas and bumping the chart.

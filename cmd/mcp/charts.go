@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
+	"helm.sh/helm/v4/pkg/action"
+	"k8s.io/client-go/discovery"
 
+	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/render"
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/helmrepo"
@@ -28,9 +32,12 @@ func chartCacheDir(src *sourceOptions) string { return filepath.Join(src.cacheDi
 // fetched fails the placements of that chart.
 func withCharts(ctx context.Context, snap source.Snapshot, src *sourceOptions, clusters *clusterOptions, opts *render.Options) {
 	opts.ChartCache = chartCacheDir(src)
+	opts.Capabilities = clusters.capabilities
 	if clusters.fetchCharts {
-		opts.ChartFetchErrors = fetchCharts(ctx, snap, opts.ChartCache, clusters.credentialsDir)
+		clusters.fetchErrs = fetchCharts(ctx, snap, opts.ChartCache, clusters.credentialsDir)
 	}
+	// A render again of the same revision keeps what could not be fetched.
+	opts.ChartFetchErrors = clusters.fetchErrs
 }
 
 // fetchCharts fetches every chart of a chart repository that snap's
@@ -91,4 +98,47 @@ func fetchingCharts(s source.Source, cacheDir, credentialsDir string) source.Sou
 		return watchingChartSource{chartSource: cs, Watcher: w}
 	}
 	return cs
+}
+
+// clusterCapabilities asks each cluster that receives a chart for its
+// Kubernetes version and API versions, so that its charts render as for
+// that cluster. A cluster that does not answer keeps its
+// spec.kubernetesVersion; apply reports it unreachable anyway.
+func clusterCapabilities(fleet *render.Fleet, access render.Access) map[string]render.Capabilities {
+	charted := map[string]bool{}
+	for _, p := range fleet.Placements {
+		if p.Chart != nil {
+			for _, c := range p.Selected {
+				charted[c] = true
+			}
+		}
+	}
+	caps := map[string]render.Capabilities{}
+	for _, cs := range fleet.Clusters {
+		c := cs.Cluster
+		if !charted[c.Name] {
+			continue
+		}
+		path, err := c.KubeconfigPath(access)
+		if err != nil {
+			continue
+		}
+		cfg, err := apply.RESTConfig(apply.Target{Name: c.Name, Kubeconfig: path, Context: c.Kubeconfig.Context, InCluster: c.InCluster})
+		if err != nil {
+			continue
+		}
+		cfg.Timeout = 15 * time.Second
+		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		if err != nil {
+			continue
+		}
+		v, err := dc.ServerVersion()
+		if err != nil {
+			slog.Debug("cluster version unknown: charts render for spec.kubernetesVersion", "cluster", c.Name, "error", err)
+			continue
+		}
+		apis, _ := action.GetVersionSet(dc)
+		caps[c.Name] = render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apis}
+	}
+	return caps
 }
