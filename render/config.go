@@ -29,6 +29,9 @@ type clusterDoc struct {
 		InCluster bool           `json:"inCluster"`
 		Vars      map[string]any `json:"vars"`
 		Paused    bool           `json:"paused"`
+		// KubernetesVersion is what charts see as .Capabilities.KubeVersion
+		// in offline renders.
+		KubernetesVersion string `json:"kubernetesVersion"`
 	} `json:"spec"`
 }
 
@@ -43,6 +46,7 @@ type placementDoc struct {
 		Namespace       string                `json:"namespace"`
 		Prune           *bool                 `json:"prune"`
 		Vars            map[string]any        `json:"vars"`
+		Chart           *chartDoc             `json:"chart"`
 	} `json:"spec"`
 }
 
@@ -137,6 +141,9 @@ func isConfigFile(f string) bool {
 
 func (c *config) inPlacement(f string) bool {
 	for _, p := range c.placements {
+		if p.Path == "" {
+			continue
+		}
 		if p.Path == "." || f == p.Path || strings.HasPrefix(f, p.Path+"/") {
 			return true
 		}
@@ -214,6 +221,12 @@ func parseCluster(d doc) (Cluster, error) {
 		errs = append(errs, fail("spec.vars: %v", err))
 	}
 	cl.Vars = vars
+	if v := cd.Spec.KubernetesVersion; v != "" {
+		if _, err := parseKubeVersion(v); err != nil {
+			errs = append(errs, fail("spec.kubernetesVersion %q: %v", v, err))
+		}
+		cl.KubernetesVersion = v
+	}
 	return cl, errors.Join(errs...)
 }
 
@@ -240,7 +253,20 @@ func parsePlacement(r *repo, d doc) (Placement, error) {
 		Line:         d.line,
 	}
 	var err error
-	if p.Path, err = localPath(pd.Spec.Path); err != nil {
+	if pd.Spec.Chart != nil {
+		if pd.Spec.Path != "" {
+			errs = append(errs, fail(fmt.Errorf("%w: spec.path and spec.chart exclude each other", ErrInvalid)))
+		}
+		var invalid, missing error
+		p.Chart, invalid, missing = parseChart(r, d, pd.Spec.Chart, name)
+		if invalid != nil {
+			errs = append(errs, fail(invalid))
+		}
+		if missing != nil {
+			p.err = fail(missing)
+		}
+		p.Path = p.Chart.Path
+	} else if p.Path, err = localPath(pd.Spec.Path); err != nil {
 		errs = append(errs, fail(fmt.Errorf("spec.path: %w", err)))
 	} else if exists, _, err := r.stat(p.Path); err != nil || !exists {
 		if err == nil {

@@ -180,6 +180,13 @@ func listItems(obj map[string]any, n *yaml.Node) ([]*yaml.Node, bool) {
 	return nil, false
 }
 
+// yaml11Bools are the plain scalars YAML 1.1 (helm's values files) reads
+// as booleans and YAML 1.2 as strings.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+}
+
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
@@ -197,8 +204,11 @@ type converter struct {
 	// what names the object in messages when lines mean nothing to a
 	// reader (kustomize output); "" uses lines.
 	what string
-	refs bool
-	errs []error
+	// yaml11 reads plain yes/no/on/off as booleans, as helm reads values
+	// files (YAML 1.1).
+	yaml11 bool
+	refs   bool
+	errs   []error
 	// expanding are the anchors being expanded, to stop recursive aliases.
 	expanding map[*yaml.Node]bool
 }
@@ -296,6 +306,11 @@ func (c *converter) scalar(n *yaml.Node) any {
 	switch n.ShortTag() {
 	case "!!str":
 		s := n.Value
+		if c.yaml11 && n.Style == 0 {
+			if b, ok := yaml11Bools[s]; ok {
+				return b
+			}
+		}
 		if !hasRefs(s) {
 			return s
 		}

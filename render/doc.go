@@ -50,6 +50,19 @@
 // suffix does not change with substituted values. The annotation
 // mcp.dev/substitute: disabled turns substitution off for one object.
 //
+// # Helm charts
+//
+// A Placement's spec.chart is rendered with the Helm SDK as "helm
+// template" renders it (client dry-run install: CRDs included, lookup
+// empty, no DNS, no schema $refs, no post-renderer). A chart of the repo
+// is read from the copy; a chart of a chart repository only from
+// Options.ChartCache, which source/helmrepo fills (RemoteCharts lists what
+// to fetch). Values files and spec.chart.values are substituted per
+// cluster; a chart is rendered once per distinct inputs
+// (Fleet.ChartRenders). Hooks become waves -1 and 1. Objects carry
+// Object.Chart and the mcp.dev/chart annotation; Placement.Chart holds the
+// resolved name and version.
+//
 // # Namespaces
 //
 // Cluster-scoped kinds are known from a built-in table of the Kubernetes

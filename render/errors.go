@@ -35,6 +35,8 @@ var (
 	// decrypts it (ErrNoKey), its MAC does not match, or it is not a
 	// Secret.
 	ErrEncrypted = errors.New("SOPS-encrypted file")
+	// ErrChart: a Helm chart could not be loaded or rendered.
+	ErrChart = errors.New("helm chart")
 	// ErrNoKey: none of the operator's age keys decrypts a file.
 	ErrNoKey = errors.New("no age key of the operator decrypts it")
 )

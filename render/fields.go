@@ -44,10 +44,11 @@ var (
 	clusterFields = &field{kind: mapping, fields: map[string]*field{
 		"apiVersion": str, "kind": str, "metadata": metaField,
 		"spec": {kind: mapping, fields: map[string]*field{
-			"kubeconfig": {kind: mapping, fields: map[string]*field{"path": str, "context": str}},
-			"inCluster":  boolean,
-			"vars":       {kind: anyMap},
-			"paused":     boolean,
+			"kubeconfig":        {kind: mapping, fields: map[string]*field{"path": str, "context": str}},
+			"inCluster":         boolean,
+			"vars":              {kind: anyMap},
+			"paused":            boolean,
+			"kubernetesVersion": str,
 		}},
 	}}
 	placementFields = &field{kind: mapping, fields: map[string]*field{
@@ -64,6 +65,10 @@ var (
 			"namespace": str,
 			"prune":     boolean,
 			"vars":      {kind: anyMap},
+			"chart": {kind: mapping, fields: map[string]*field{
+				"path": str, "repo": str, "name": str, "version": str,
+				"releaseName": str, "valuesFiles": stringList, "values": {kind: anyMap},
+			}},
 		}},
 	}}
 )

@@ -17,7 +17,7 @@ import (
 // foreignKinds maps "group/kind" ("group/*" for a whole group) to what mcp
 // has instead.
 var foreignKinds = map[string]string{
-	"helm.toolkit.fluxcd.io/HelmRelease":        "a Flux HelmRelease: mcp has no equivalent yet; render the chart into manifests (helm template) under a Placement's spec.path",
+	"helm.toolkit.fluxcd.io/HelmRelease":        "a Flux HelmRelease: in mcp a Placement with spec.chart (path, or repo, name and version; releaseName, valuesFiles, values) does this",
 	"kustomize.toolkit.fluxcd.io/Kustomization": "a Flux Kustomization: in mcp a Placement (spec.path to the kustomization's directory, spec.clusterSelector, spec.prune) does this",
 	"source.toolkit.fluxcd.io/*":                "a Flux source: mcp reads one repo (--repo or --dir); vendor other sources into it",
 	"image.toolkit.fluxcd.io/*":                 "Flux image automation: mcp has no equivalent; pin image tags in the repo",

@@ -85,7 +85,7 @@ func (in *inspection) kustomization(dir string) (cost, error) {
 		c.add(got)
 	}
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
-		errs = append(errs, &Error{File: file, Err: fmt.Errorf("%w: helmCharts: kustomize's Helm support runs the helm program, which render never does", ErrInvalid)})
+		errs = append(errs, &Error{File: file, Err: fmt.Errorf("%w: helmCharts: kustomize's Helm support runs the helm program, which render never does; render the chart with a Placement's spec.chart instead (docs/repo-format.md)", ErrInvalid)})
 	}
 	for _, s := range k.Resources {
 		got, err := in.resource(dir, s, true)

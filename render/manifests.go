@@ -75,6 +75,9 @@ func (r *repo) nothingToPlace(p *Placement) error {
 // as one unit, so its kustomization.yaml and patches are not taken for
 // manifests.
 func (r *repo) dirDocs(ctx context.Context, dir string, lim Limits) ([]doc, error) {
+	if r.chartDirIn(dir) {
+		return nil, &Error{File: path.Join(dir, "Chart.yaml"), Err: fmt.Errorf("%w: %s is a Helm chart: use spec.chart (path: %s) instead of spec.path", ErrInvalid, dir, dir)}
+	}
 	if r.kustomizationIn(dir) != "" {
 		return r.kustomize(ctx, dir, lim)
 	}

@@ -25,7 +25,11 @@ func Marshal(objs []Object) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", o.Source(), o.Key(), err)
 		}
-		fmt.Fprintf(&b, "# Source: %s (placement %s)\n", o.Source(), o.Placement)
+		if o.Chart != "" {
+			fmt.Fprintf(&b, "# Source: %s (chart %s, placement %s)\n", o.Source(), o.Chart, o.Placement)
+		} else {
+			fmt.Fprintf(&b, "# Source: %s (placement %s)\n", o.Source(), o.Placement)
+		}
 		if waves {
 			fmt.Fprintf(&b, "# wave: %d\n", o.Wave)
 		}

@@ -45,6 +45,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	}
 
 	docs := map[string][]doc{}
+	charts := map[string]*loadedChart{}
 	loadErrs := map[string]error{}
 	for i := range cfg.placements {
 		if ctx.Err() != nil {
@@ -54,7 +55,11 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		if p.err != nil || !selectsAny(p, clusters, len(opts.Clusters) == 0) {
 			continue
 		}
-		docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
+		if p.Chart != nil {
+			charts[p.Name], loadErrs[p.Name] = r.loadChart(p, opts)
+		} else {
+			docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
+		}
 		for _, d := range docs[p.Name] {
 			for _, w := range foreignWarnings(d) {
 				if !slices.Contains(cfg.warnings, w) {
@@ -80,8 +85,18 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	in := &clusterInputs{docs: docs, charts: charts, loadErrs: loadErrs, cache: newChartCache(), opts: opts}
 	for _, cl := range clusters {
-		f.Clusters = append(f.Clusters, renderCluster(cl, cfg.placementsOf(cl.Name), docs, loadErrs, opts))
+		f.Clusters = append(f.Clusters, renderCluster(ctx, cl, cfg.placementsOf(cl.Name), in))
+	}
+	f.ChartRenders = in.cache.count
+	for _, w := range in.cache.warnings() {
+		if !slices.Contains(f.Warnings, w) {
+			f.Warnings = append(f.Warnings, w)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 	return f, nil
 }
@@ -116,13 +131,43 @@ func selectsAny(p *Placement, clusters []Cluster, all bool) bool {
 	return slices.ContainsFunc(clusters, func(cl Cluster) bool { return slices.Contains(p.Selected, cl.Name) })
 }
 
+// clusterInputs are what every cluster's render reads: the documents of
+// the placements of manifests, the charts, and the renders of the charts
+// so far.
+type clusterInputs struct {
+	docs     map[string][]doc
+	charts   map[string]*loadedChart
+	loadErrs map[string]error
+	cache    *chartCache
+	opts     Options
+}
+
 // renderCluster computes one cluster's objects from the documents of its
 // placements. Every problem is collected; any problem leaves the cluster
 // with no objects.
-func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs map[string]error, opts Options) ClusterState {
+func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *clusterInputs) ClusterState {
+	opts := in.opts
 	var errs []error
 	if err := cl.checkKubeconfig(opts.CredentialsDir); err != nil {
 		errs = append(errs, err)
+	}
+	substs := make(map[string]*scope, len(ps))
+	docs := make(map[string][]doc, len(ps))
+	for _, p := range ps {
+		sc := &scope{cluster: cl.Name, labels: cl.Labels, vars: maps.Clone(p.Vars)}
+		if sc.vars == nil {
+			sc.vars = map[string]string{}
+		}
+		maps.Copy(sc.vars, cl.Vars)
+		substs[p.Name] = sc
+		docs[p.Name] = in.docs[p.Name]
+		if lc := in.charts[p.Name]; lc != nil && p.err == nil && in.loadErrs[p.Name] == nil {
+			got, err := in.chartDocs(ctx, cl, p, lc, sc)
+			for _, e := range flatten(err) {
+				errs = append(errs, locate(e, cl.Name, p.Name))
+			}
+			docs[p.Name] = got
+		}
 	}
 	var n int
 	var size int64
@@ -141,14 +186,14 @@ func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs 
 			errs = append(errs, locate(p.err, cl.Name, p.Name))
 			continue
 		}
-		for _, e := range flatten(loadErrs[p.Name]) {
+		for _, e := range flatten(in.loadErrs[p.Name]) {
 			errs = append(errs, locate(e, cl.Name, p.Name))
 		}
-		sc := &scope{cluster: cl.Name, labels: cl.Labels, vars: maps.Clone(p.Vars)}
-		if sc.vars == nil {
-			sc.vars = map[string]string{}
+		sc := substs[p.Name]
+		var chartRef string
+		if p.Chart != nil {
+			chartRef = p.Chart.ResolvedName + "@" + p.Chart.ResolvedVersion
 		}
-		maps.Copy(sc.vars, cl.Vars)
 		for _, d := range docs[p.Name] {
 			u, err := materialize(d, sc)
 			if err != nil {
@@ -158,7 +203,7 @@ func renderCluster(cl Cluster, ps []*Placement, docs map[string][]doc, loadErrs 
 				continue
 			}
 			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name,
-				Encrypted: d.enc != "", Sealed: d.enc == markSealed})
+				Encrypted: d.enc != "", Sealed: d.enc == markSealed, Chart: chartRef})
 		}
 	}
 
@@ -263,6 +308,9 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 		annotations = map[string]string{}
 	}
 	annotations[object.PlacementAnnotation] = o.Placement
+	if o.Chart != "" {
+		annotations[ChartAnnotation] = o.Chart
+	}
 	u.SetAnnotations(annotations)
 
 	if w, ok := annotations[object.WaveAnnotation]; ok {

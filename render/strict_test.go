@@ -111,7 +111,7 @@ func TestForeignGitOpsWarnings(t *testing.T) {
 	}{
 		"HelmRelease": {
 			manifest: "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo}\n",
-			want:     []string{"apps/a.yaml:1", "HelmRelease podinfo", "no equivalent yet"},
+			want:     []string{"apps/a.yaml:1", "HelmRelease podinfo", "a Placement with spec.chart"},
 		},
 		"HelmRepository": {
 			manifest: "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata: {name: bitnami}\n",

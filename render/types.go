@@ -40,6 +40,18 @@ type Options struct {
 	Limits Limits
 	// Decryption holds the keys of SOPS-encrypted manifests.
 	Decryption Decryption
+	// Capabilities are the connected clusters' versions and API
+	// versions, by cluster name, that their charts are rendered for. A
+	// cluster without an entry gets its spec.kubernetesVersion (or
+	// DefaultKubernetesVersion) and Helm's default API versions.
+	Capabilities map[string]Capabilities
+	// ChartCache is the directory of fetched charts (helmrepo.Cache): a
+	// chart of a chart repository is read from it, never fetched.
+	ChartCache string
+	// ChartFetchErrors are why charts could not be fetched before this
+	// render, by helmrepo.Ref.String(): their placements fail rather than
+	// render a stale resolution.
+	ChartFetchErrors map[string]error
 }
 
 // Fleet is the desired state of every cluster at one revision.
@@ -52,6 +64,10 @@ type Fleet struct {
 	Placements []Placement
 	// Warnings are problems that do not stop a render, one line each.
 	Warnings []string
+	// ChartRenders is how many times a chart was rendered: once per
+	// distinct chart, values, release, namespace and capabilities, however
+	// many clusters receive it.
+	ChartRenders int
 }
 
 // ClusterState is the desired state of one cluster.
@@ -74,6 +90,10 @@ type Cluster struct {
 	Vars      map[string]string
 	// Paused means: diff and report, never write.
 	Paused bool
+	// KubernetesVersion is spec.kubernetesVersion: the version charts are
+	// rendered for when the cluster's own is not known ("" means
+	// DefaultKubernetesVersion).
+	KubernetesVersion string
 	// File and Line say where the document is, File relative to the repo root.
 	File string
 	Line int
@@ -91,8 +111,11 @@ type KubeconfigRef struct {
 // Placement is a Placement document: which manifests go to which clusters.
 type Placement struct {
 	Name string
-	// Path is the manifest directory (or file), relative to the repo root.
+	// Path is the manifest directory (or file), relative to the repo root;
+	// for a chart in the repo, the chart's directory; "" for a remote chart.
 	Path string
+	// Chart is spec.chart; nil for a placement of manifests.
+	Chart *Chart
 	// Selector is spec.clusterSelector; nil selects no cluster by labels.
 	Selector *metav1.LabelSelector
 	// ClusterNames are the clusters named in spec.clusters.
@@ -134,6 +157,9 @@ type Object struct {
 	// Sealed says it was not decrypted (Decryption.KeepEncrypted): its
 	// Secret values are their ciphertexts and it must never be applied.
 	Sealed bool
+	// Chart is "name@version" of the chart the object was rendered from,
+	// "" for an object of manifests.
+	Chart string
 }
 
 // Key is the object's identity on its cluster.

@@ -46,9 +46,18 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 			if err != nil {
 				return err
 			}
+			clusters.fetchCharts = true
 			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
 			if err != nil {
 				return err
+			}
+			// Charts render for the version each cluster reports: the
+			// same revision again, now with the clusters' capabilities.
+			if caps := clusterCapabilities(fleet, access); len(caps) > 0 {
+				clusters.capabilities, clusters.fetchCharts = caps, false
+				if fleet, err = renderFleet(cmd.Context(), &src, &clusters); err != nil {
+					return err
+				}
 			}
 			stderr := cmd.ErrOrStderr()
 			if err := warn.report(stderr, fleet.Warnings); err != nil {

@@ -32,6 +32,13 @@ type clusterOptions struct {
 	// (validate, render, diff --against): they keep a file they cannot
 	// decrypt encrypted instead of failing.
 	offline bool
+	// fetchCharts fetches the charts of chart repositories before a
+	// render: always for apply and run, with --fetch-charts otherwise.
+	fetchCharts bool
+	// capabilities are the connected clusters' versions, for their charts.
+	capabilities map[string]render.Capabilities
+	// fetchErrs are the charts the last fetch could not fetch.
+	fetchErrs map[string]error
 }
 
 func (o *clusterOptions) addFlags(fs *pflag.FlagSet) {

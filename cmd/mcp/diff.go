@@ -107,6 +107,7 @@ create, update, delete, adopt or orphan, or a cluster that leaves.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addFlags(cmd.Flags())
+	clusters.addChartFlags(cmd.Flags())
 	clusters.addConnectFlags(cmd.Flags())
 	cmd.Flags().StringVar(&against, "against", "", "git ref (branch, tag or commit) to diff the source against, without cluster access (default: diff against the live clusters)")
 	cmd.Flags().StringVar(&output, "output", outputText, "output format: text, markdown (a pull-request comment) or json")
@@ -151,6 +152,7 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 		return diff.Plan{}, nil, err
 	}
 	opts.Clusters = nil
+	withCharts(ctx, snap, src, clusters, &opts)
 	before, err := renderQuietly(ctx, snap, opts)
 	if err != nil {
 		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)

@@ -90,6 +90,7 @@ given, the first document of each headed by a "# Cluster: NAME" comment.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addOfflineFlags(cmd.Flags())
+	clusters.addChartFlags(cmd.Flags())
 	cmd.Flags().Lookup("cluster").Usage = "the cluster to render (repeatable)"
 	warn.addFlags(cmd.Flags())
 	return cmd
@@ -109,6 +110,7 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
+	withCharts(ctx, snap, src, clusters, &opts)
 	return renderQuietly(ctx, snap, opts)
 }
 

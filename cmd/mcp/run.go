@@ -120,6 +120,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	if opts.Render, err = clusters.renderOptions(); err != nil {
 		return err
 	}
+	opts.Render.ChartCache = chartCacheDir(src)
 
 	if gs, ok := s.(*git.Source); ok && !o.noStatus {
 		sw, err := statusWriter(gs, o)
@@ -161,7 +162,7 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts.DryRun = o.dryRun
 	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
-	r := reconciler.New(s, reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
+	r := reconciler.New(fetchingCharts(s, opts.Render.ChartCache, clusters.credentialsDir), reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)
 	srvOpts := server.DefaultOptions()
 	srvOpts.Listen, srvOpts.WebhookSecret = o.listen, secret
 	srvOpts.WebhookInsecure, srvOpts.WebhookMinInterval = o.webhookInsecure, o.webhookMinInterval

@@ -62,7 +62,7 @@ func (o *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.gitSSHKeyPassphraseFile, "git-ssh-key-passphrase-file", "", "file holding the passphrase of --git-ssh-key-file")
 	fs.StringVar(&o.gitKnownHostsFile, "git-known-hosts-file", "", "known_hosts file the ssh host key is verified against (default ~/.ssh/known_hosts)")
 	fs.DurationVar(&o.gitTimeout, "git-timeout", def.Timeout, "timeout of each network call to the git server")
-	fs.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "directory where git clones are kept between runs")
+	fs.StringVar(&o.cacheDir, "cache-dir", defaultCacheDir(), "directory where git clones and fetched Helm charts (charts/) are kept between runs")
 }
 
 // defaultCacheDir is the user's cache directory, or a temp directory for a

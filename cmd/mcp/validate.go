@@ -39,6 +39,7 @@ success it prints a summary.`,
 	}
 	src.addFlags(cmd.Flags())
 	clusters.addOfflineFlags(cmd.Flags())
+	clusters.addChartFlags(cmd.Flags())
 	warn.addFlags(cmd.Flags())
 	return cmd
 }

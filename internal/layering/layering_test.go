@@ -31,11 +31,12 @@ var allowed = map[string][]string{
 	"internal/target": {"apply", "render"},
 	"apply":           {"diff", "internal/object", "internal/redact", "internal/version"},
 	"diff":            {"internal/object"},
-	"render/...":      {"render/...", "source", "internal/object", "internal/redact", "internal/version"},
+	"render/...":      {"render/...", "source", "source/helmrepo", "internal/object", "internal/redact", "internal/version"},
 
 	"source":              {},
 	"source/git":          {"source", "source/internal/...", "internal/redact"},
 	"source/dir":          {"source", "source/internal/..."},
+	"source/helmrepo":     {},
 	"source/internal/...": {},
 
 	"internal/object":  {},
@@ -45,6 +46,7 @@ var allowed = map[string][]string{
 	"internal/testenv/...":   {"internal/..."},
 	"internal/gitserver/...": {"internal/..."},
 	"internal/faultproxy":    {},
+	"internal/chartserver":   {},
 	"internal/sopstest":      {},
 	"internal/layering":      {},
 

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v4/pkg/action"
+	"k8s.io/client-go/discovery"
+
+	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/render"
+	"mcp.dev/mcp/source"
+	"mcp.dev/mcp/source/helmrepo"
+)
+
+// addChartFlags adds --fetch-charts to the commands that do not connect:
+// they read charts of chart repositories from the cache unless told to
+// fetch them.
+func (o *clusterOptions) addChartFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.fetchCharts, "fetch-charts", false, "fetch the charts of chart repositories (spec.chart.repo) into <cache-dir>/charts before rendering; without it they are read from the cache only")
+}
+
+// chartCacheDir is where fetched charts are kept.
+func chartCacheDir(src *sourceOptions) string { return filepath.Join(src.cacheDir, "charts") }
+
+// withCharts sets the chart cache of a render and, when the command
+// fetches, fetches the snapshot's remote charts first; what could not be
+// fetched fails the placements of that chart.
+func withCharts(ctx context.Context, snap source.Snapshot, src *sourceOptions, clusters *clusterOptions, opts *render.Options) {
+	opts.ChartCache = chartCacheDir(src)
+	opts.Capabilities = clusters.capabilities
+	if clusters.fetchCharts {
+		clusters.fetchErrs = fetchCharts(ctx, snap, opts.ChartCache, clusters.credentialsDir)
+	}
+	// A render again of the same revision keeps what could not be fetched.
+	opts.ChartFetchErrors = clusters.fetchErrs
+}
+
+// fetchCharts fetches every chart of a chart repository that snap's
+// placements name, and returns the errors by chart. Credentials never
+// reach the errors.
+func fetchCharts(ctx context.Context, snap source.Snapshot, cacheDir, credentialsDir string) map[string]error {
+	refs, err := render.RemoteCharts(ctx, snap)
+	if err != nil || len(refs) == 0 {
+		return nil // the render reports a repo it cannot read
+	}
+	f := &helmrepo.Fetcher{Cache: helmrepo.Cache{Dir: cacheDir}, CredentialsDir: credentialsDir}
+	errs := map[string]error{}
+	for _, ref := range refs {
+		res, err := f.Fetch(ctx, ref)
+		if err != nil {
+			errs[ref.String()] = err
+			slog.Warn("chart fetch failed", "chart", ref.String(), "error", err)
+			continue
+		}
+		slog.Debug("chart fetched", "chart", ref.String(), "version", res.Version, "digest", res.Digest)
+	}
+	return errs
+}
+
+// chartSource fetches the remote charts of each snapshot its source
+// returns, for mcp run: the reconciler then renders from the cache. A
+// chart that cannot be fetched is logged; the render uses the cache's
+// last resolution of it, or fails its placements when there is none.
+type chartSource struct {
+	source.Source
+	cacheDir, credentialsDir string
+}
+
+func (s chartSource) Fetch(ctx context.Context) (source.Snapshot, bool, error) {
+	snap, changed, err := s.Source.Fetch(ctx)
+	if err == nil {
+		fetchCharts(ctx, snap, s.cacheDir, s.credentialsDir)
+	}
+	return snap, changed, err
+}
+
+func (s chartSource) String() string { return fmt.Sprint(s.Source) }
+
+// watchingChartSource is a chartSource of a source that watches.
+type watchingChartSource struct {
+	chartSource
+	source.Watcher
+}
+
+func (s watchingChartSource) Fetch(ctx context.Context) (source.Snapshot, bool, error) {
+	return s.chartSource.Fetch(ctx)
+}
+
+// fetchingCharts wraps s so that each snapshot's charts are fetched.
+func fetchingCharts(s source.Source, cacheDir, credentialsDir string) source.Source {
+	cs := chartSource{Source: s, cacheDir: cacheDir, credentialsDir: credentialsDir}
+	if w, ok := s.(source.Watcher); ok {
+		return watchingChartSource{chartSource: cs, Watcher: w}
+	}
+	return cs
+}
+
+// clusterCapabilities asks each cluster that receives a chart for its
+// Kubernetes version and API versions, so that its charts render as for
+// that cluster. A cluster that does not answer keeps its
+// spec.kubernetesVersion; apply reports it unreachable anyway.
+func clusterCapabilities(fleet *render.Fleet, access render.Access) map[string]render.Capabilities {
+	charted := map[string]bool{}
+	for _, p := range fleet.Placements {
+		if p.Chart != nil {
+			for _, c := range p.Selected {
+				charted[c] = true
+			}
+		}
+	}
+	caps := map[string]render.Capabilities{}
+	for _, cs := range fleet.Clusters {
+		c := cs.Cluster
+		if !charted[c.Name] {
+			continue
+		}
+		path, err := c.KubeconfigPath(access)
+		if err != nil {
+			continue
+		}
+		cfg, err := apply.RESTConfig(apply.Target{Name: c.Name, Kubeconfig: path, Context: c.Kubeconfig.Context, InCluster: c.InCluster})
+		if err != nil {
+			continue
+		}
+		cfg.Timeout = 15 * time.Second
+		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		if err != nil {
+			continue
+		}
+		v, err := dc.ServerVersion()
+		if err != nil {
+			slog.Debug("cluster version unknown: charts render for spec.kubernetesVersion", "cluster", c.Name, "error", err)
+			continue
+		}
+		apis, _ := action.GetVersionSet(dc)
+		caps[c.Name] = render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apis}
+	}
+	return caps
+}

@@ -1,0 +1,164 @@
+// Package chartserver starts real chart servers on loopback for tests,
+// both over TLS with basic auth: a chart repository (index.yaml and
+// archives) and an OCI registry (go-containerregistry's pkg/registry)
+// holding charts as Helm pushes them.
+//
+//	repo := chartserver.NewHTTPRepo(t)
+//	repo.Publish("app", "1.0.0")           // https://127.0.0.1:PORT, chart "app"
+//	reg, push := chartserver.NewOCIRegistry(t)
+//	push("app", "1.0.0")                    // oci://127.0.0.1:PORT/charts, chart "app"
+package chartserver
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// The credentials every server here requires.
+const (
+	User     = "mcp"
+	Password = "s3cret-pass"
+)
+
+const (
+	ociManifest   = "application/vnd.oci.image.manifest.v1+json"
+	helmChartType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+)
+
+func digestOf(data []byte) string {
+	h := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// ChartArchive is a packaged chart (what helm package writes) with one
+// ConfigMap template naming its version.
+func ChartArchive(t testing.TB, name, version string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for file, data := range map[string]string{
+		"Chart.yaml":        fmt.Sprintf("apiVersion: v2\nname: %s\nversion: %s\n", name, version),
+		"values.yaml":       "message: hello\n",
+		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\ndata: {version: {{ .Chart.Version | quote }}, message: {{ .Values.message | quote }}}\n",
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: name + "/" + file, Mode: 0o644, Size: int64(len(data))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(data))
+	}
+	tw.Close()
+	gz.Close()
+	return buf.Bytes()
+}
+
+// authed requires basic auth user:password.
+func authed(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != User || p != Password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// HTTPRepo is a chart repository over TLS with basic auth; Publish adds
+// a version.
+type HTTPRepo struct {
+	t      testing.TB
+	Server *httptest.Server
+	mu     sync.Mutex
+	charts map[string][]byte // file name → archive
+	index  map[string][]string
+}
+
+// NewHTTPRepo starts an empty chart repository; it stops with the test.
+func NewHTTPRepo(t testing.TB) *HTTPRepo {
+	r := &HTTPRepo{t: t, charts: map[string][]byte{}, index: map[string][]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		fmt.Fprintln(w, "apiVersion: v1\nentries:")
+		for name, versions := range r.index {
+			fmt.Fprintf(w, "  %s:\n", name)
+			for _, v := range versions {
+				file := name + "-" + v + ".tgz"
+				fmt.Fprintf(w, "  - {name: %s, version: %s, urls: [charts/%s], digest: %s}\n", name, v, file, strings.TrimPrefix(digestOf(r.charts[file]), "sha256:"))
+			}
+		}
+	})
+	mux.HandleFunc("/charts/", func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		data, ok := r.charts[strings.TrimPrefix(req.URL.Path, "/charts/")]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		w.Write(data)
+	})
+	r.Server = httptest.NewTLSServer(authed(mux))
+	t.Cleanup(r.Server.Close)
+	return r
+}
+
+// Publish adds a version of a chart to the index.
+func (r *HTTPRepo) Publish(name, version string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.charts[name+"-"+version+".tgz"] = ChartArchive(r.t, name, version)
+	r.index[name] = append(r.index[name], version)
+}
+
+// NewOCIRegistry is go-containerregistry's registry over TLS with basic
+// auth; push publishes a chart version.
+func NewOCIRegistry(t testing.TB) (srv *httptest.Server, push func(name, version string)) {
+	srv = httptest.NewTLSServer(authed(registry.New(registry.Logger(log.New(io.Discard, "", 0)))))
+	t.Cleanup(srv.Close)
+	c := srv.Client()
+	put := func(method, u string, ctype string, body []byte) {
+		req, _ := http.NewRequest(method, srv.URL+u, bytes.NewReader(body))
+		req.SetBasicAuth(User, Password)
+		req.Header.Set("Content-Type", ctype)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("%s %s: %s", method, u, resp.Status)
+		}
+	}
+	push = func(name, version string) {
+		archive := ChartArchive(t, name, version)
+		config := []byte(fmt.Sprintf(`{"name":%q,"version":%q,"apiVersion":"v2"}`, name, version))
+		repo := "/v2/charts/" + name
+		put(http.MethodPost, repo+"/blobs/uploads/?digest="+digestOf(archive), "application/octet-stream", archive)
+		put(http.MethodPost, repo+"/blobs/uploads/?digest="+digestOf(config), "application/octet-stream", config)
+		manifest, _ := json.Marshal(map[string]any{
+			"schemaVersion": 2, "mediaType": ociManifest,
+			"config": map[string]any{"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": digestOf(config), "size": len(config)},
+			"layers": []any{map[string]any{"mediaType": helmChartType, "digest": digestOf(archive), "size": len(archive)}},
+		})
+		put(http.MethodPut, repo+"/manifests/"+strings.ReplaceAll(version, "+", "_"), ociManifest, manifest)
+	}
+	return srv, push
+}
