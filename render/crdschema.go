@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,11 +25,15 @@ type crdSchemas struct {
 	versions map[schema.GroupVersionKind]map[string]any // nil: no schema
 }
 
-// fleetCRDs collects the CRDs of every placement.
-func fleetCRDs(ps []Placement, docs map[string][]doc) crdSchemas {
-	c := crdSchemas{kinds: map[schema.GroupKind]bool{}, versions: map[schema.GroupVersionKind]map[string]any{}}
-	for _, p := range ps {
-		for _, d := range docs[p.Name] {
+// with returns c and the CRDs among groups of documents.
+func (c crdSchemas) with(groups [][]doc) crdSchemas {
+	out := crdSchemas{kinds: maps.Clone(c.kinds), versions: maps.Clone(c.versions)}
+	if out.kinds == nil {
+		out.kinds = map[schema.GroupKind]bool{}
+		out.versions = map[schema.GroupVersionKind]map[string]any{}
+	}
+	for _, docs := range groups {
+		for _, d := range docs {
 			if d.obj["kind"] != crdKind.Kind || !strings.HasPrefix(fmt.Sprint(d.obj["apiVersion"]), crdKind.Group+"/") || d.enc == markSealed {
 				continue
 			}
@@ -37,7 +42,7 @@ func fleetCRDs(ps []Placement, docs map[string][]doc) crdSchemas {
 			if kind == "" {
 				continue
 			}
-			c.kinds[schema.GroupKind{Group: group, Kind: kind}] = true
+			out.kinds[schema.GroupKind{Group: group, Kind: kind}] = true
 			shared, _, _ := unstructured.NestedMap(d.obj, "spec", "validation", "openAPIV3Schema") // v1beta1
 			versions, _, _ := unstructured.NestedSlice(d.obj, "spec", "versions")
 			for _, v := range versions {
@@ -47,11 +52,11 @@ func fleetCRDs(ps []Placement, docs map[string][]doc) crdSchemas {
 				if s == nil {
 					s = shared
 				}
-				c.versions[schema.GroupVersionKind{Group: group, Version: name, Kind: kind}] = s
+				out.versions[schema.GroupVersionKind{Group: group, Version: name, Kind: kind}] = s
 			}
 		}
 	}
-	return c
+	return out
 }
 
 var objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -73,11 +74,16 @@ type chartRender struct {
 type chartCache struct {
 	mu      sync.Mutex
 	renders map[string]*chartRender
+	// crds are those of the repo's manifests; a chart's output is checked
+	// against them and its own.
+	crds crdSchemas
 	// count is how many renders ran, for tests and benchmarks.
 	count int
 }
 
-func newChartCache() *chartCache { return &chartCache{renders: map[string]*chartRender{}} }
+func newChartCache(crds crdSchemas) *chartCache {
+	return &chartCache{renders: map[string]*chartRender{}, crds: crds}
+}
 
 // render returns the chart's documents for one cluster's values, from
 // the cache when the same inputs were rendered before.
@@ -94,8 +100,29 @@ func (cc *chartCache) render(ctx context.Context, lc *loadedChart, p *Placement,
 	}
 	cc.count++
 	r := renderChart(ctx, lc, p, values, caps)
+	if r.err == nil {
+		crds := cc.crds.with([][]doc{r.docs})
+		var errs []error
+		for _, d := range r.docs {
+			errs = append(errs, checkSchema(d, crds).errs...)
+		}
+		if len(errs) > 0 {
+			r.docs, r.err = nil, errors.Join(errs...)
+		}
+	}
 	cc.renders[key] = r
 	return r
+}
+
+// docs are the documents of every render that did not fail.
+func (cc *chartCache) docs() [][]doc {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	var out [][]doc
+	for _, key := range slices.Sorted(maps.Keys(cc.renders)) {
+		out = append(out, cc.renders[key].docs)
+	}
+	return out
 }
 
 // renderChart renders a chart as "helm template" does, with the client

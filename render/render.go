@@ -68,7 +68,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			}
 		}
 	}
-	warnings := checkSchemas(cfg.placements, docs, loadErrs)
+	crds := checkSchemas(cfg.placements, docs, loadErrs)
 	for i := range cfg.placements {
 		p := &cfg.placements[i]
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
@@ -76,7 +76,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		}
 	}
 
-	for _, w := range append(r.warnings, warnings...) {
+	for _, w := range r.warnings {
 		if !slices.Contains(cfg.warnings, w) {
 			cfg.warnings = append(cfg.warnings, w)
 		}
@@ -85,12 +85,17 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	in := &clusterInputs{docs: docs, charts: charts, loadErrs: loadErrs, cache: newChartCache(), opts: opts}
+	in := &clusterInputs{docs: docs, charts: charts, loadErrs: loadErrs, cache: newChartCache(crds), opts: opts}
 	for _, cl := range clusters {
 		f.Clusters = append(f.Clusters, renderCluster(ctx, cl, cfg.placementsOf(cl.Name), in))
 	}
 	f.ChartRenders = in.cache.count
-	for _, w := range in.cache.warnings() {
+	var groups [][]doc
+	for _, p := range cfg.placements {
+		groups = append(groups, docs[p.Name])
+	}
+	groups = append(groups, in.cache.docs()...)
+	for _, w := range append(in.cache.warnings(), undefinedKinds(groups, crds.with(groups))...) {
 		if !slices.Contains(f.Warnings, w) {
 			f.Warnings = append(f.Warnings, w)
 		}

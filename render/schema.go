@@ -36,20 +36,23 @@ type schemaCheck struct {
 }
 
 // checkSchemas checks every document of the placements, adding errors
-// to loadErrs, and returns the warnings.
-func checkSchemas(ps []Placement, docs map[string][]doc, loadErrs map[string]error) []string {
-	crds := fleetCRDs(ps, docs)
+// to loadErrs, and returns the CRDs the documents hold.
+func checkSchemas(ps []Placement, docs map[string][]doc, loadErrs map[string]error) crdSchemas {
+	var groups [][]doc
+	for _, p := range ps {
+		groups = append(groups, docs[p.Name])
+	}
+	crds := crdSchemas{}.with(groups)
 	for _, p := range ps {
 		errs := []error{loadErrs[p.Name]}
 		for _, d := range docs[p.Name] {
-			sc := checkSchema(d, crds)
-			errs = append(errs, sc.errs...)
+			errs = append(errs, checkSchema(d, crds).errs...)
 		}
 		if err := errors.Join(errs...); err != nil {
 			loadErrs[p.Name] = err
 		}
 	}
-	return undefinedKinds(ps, docs, crds)
+	return crds
 }
 
 // checkSchema checks d if its kind is built in or defined by a CRD of the
@@ -310,7 +313,7 @@ func (w *schemaWalker) shown(n *yaml.Node) string {
 // neither built in nor defined by a CustomResourceDefinition the fleet
 // places: offline, nothing tells whether the clusters have it, and an
 // apply of it fails where they do not.
-func undefinedKinds(ps []Placement, docs map[string][]doc, crds crdSchemas) []string {
+func undefinedKinds(groups [][]doc, crds crdSchemas) []string {
 	defined := crds.kinds
 	type use struct {
 		first string
@@ -318,8 +321,8 @@ func undefinedKinds(ps []Placement, docs map[string][]doc, crds crdSchemas) []st
 	}
 	uses := map[schema.GroupKind]*use{}
 	var order []schema.GroupKind
-	for _, p := range ps {
-		for _, d := range docs[p.Name] {
+	for _, ds := range groups {
+		for _, d := range ds {
 			apiVersion, _ := d.obj["apiVersion"].(string)
 			kind, _ := d.obj["kind"].(string)
 			gvk := schema.FromAPIVersionAndKind(apiVersion, kind)

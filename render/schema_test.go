@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -292,5 +293,67 @@ spec:
 				t.Errorf("missing %q in:\n%s", tc.want, got)
 			}
 		})
+	}
+}
+
+// TestSchemaOfChartOutput: what a chart renders is checked like manifests
+// (an env value the values file makes a number), and the CRDs a chart
+// renders define their kinds for the rest of the repo.
+func TestSchemaOfChartOutput(t *testing.T) {
+	const fleet = `apiVersion: mcp.dev/v1alpha1
+kind: Cluster
+metadata: {name: edge-1}
+---
+apiVersion: mcp.dev/v1alpha1
+kind: Placement
+metadata: {name: web}
+spec:
+  clusters: [edge-1]
+  namespace: web
+  chart:
+    path: charts/webstack
+    values: {cache: {enabled: false}}
+---
+apiVersion: mcp.dev/v1alpha1
+kind: Placement
+metadata: {name: widgets}
+spec: {clusters: [edge-1], namespace: web, path: widgets}
+`
+	widget := "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+	dir := chartRepo(t, []string{"webstack"}, map[string]string{"mcp.yaml": fleet, "widgets/w.yaml": widget})
+	f, err := Render(context.Background(), source.Snapshot{Dir: dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range f.Warnings {
+		if strings.Contains(w, "Widget") {
+			t.Errorf("a kind the chart's CRD defines is warned about: %s", w)
+		}
+	}
+
+	// The template quotes the greeting; a copy that does not renders a
+	// number where the API wants a string.
+	tmpl := filepath.Join(dir, "charts/webstack/templates/deployment.yaml")
+	data, err := os.ReadFile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "{{ .Values.greeting | quote }}", "42", 1)
+	if broken == string(data) {
+		t.Fatal("the template has no quoted greeting")
+	}
+	if err := os.WriteFile(tmpl, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err = Render(context.Background(), source.Snapshot{Dir: dir}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "env[0].value: want a string, got 42 (quote it)"
+	if err := f.Err(); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "charts/webstack/templates/deployment.yaml") {
+		t.Errorf("got %v, want an error naming the template and %q", err, want)
 	}
 }
