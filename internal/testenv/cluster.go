@@ -155,13 +155,18 @@ func (c *Cluster) stopAll() {
 
 func (c *Cluster) logFile(name string) string { return filepath.Join(c.dir, name+".log") }
 
-// spawn starts one binary with its output appended to its log file.
+// spawn starts one binary of bin/ with its output appended to its log file.
 func (c *Cluster) spawn(name string, args ...string) (*proc, error) {
+	return c.spawnPath(name, filepath.Join(c.bin, name), args...)
+}
+
+// spawnPath starts the binary at path as spawn does, logging as name.
+func (c *Cluster) spawnPath(name, path string, args ...string) (*proc, error) {
 	log, err := os.OpenFile(c.logFile(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(c.bin, name), args...)
+	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	// If the test binary dies without cleaning up, take the child with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

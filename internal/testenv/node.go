@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -385,28 +384,6 @@ func (n *NodeCluster) deletePods() {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// spawnPath starts a binary outside bin/, as spawn does.
-func (n *NodeCluster) spawnPath(name, path string, args ...string) (*proc, error) {
-	log, err := os.OpenFile(n.logFile(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		log.Close()
-		close(p.done)
-	}()
-	return p, nil
 }
 
 // waitFor polls check until it succeeds, or fails with the tail of a log.
