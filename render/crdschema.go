@@ -82,7 +82,7 @@ func (w *schemaWalker) custom(n *yaml.Node, s map[string]any) {
 			if ps, ok := props[k.Value].(map[string]any); ok {
 				w.openAPI(v, ps, k.Value)
 			} else if !preserves(s) {
-				w.unknown(k, k.Value, append(slices.Collect(mapKeys(props)), "apiVersion", "kind", "metadata"), crdSchemaOf)
+				w.unknown(k, k.Value, append(slices.Collect(maps.Keys(props)), "apiVersion", "kind", "metadata"), crdSchemaOf)
 			}
 		}
 	}
@@ -98,9 +98,7 @@ func (w *schemaWalker) openAPI(n *yaml.Node, s map[string]any, at string) {
 		return
 	}
 	if s["x-kubernetes-int-or-string"] == true {
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!str") {
-			w.fail(n, "%s: want a number or a string, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a number or a string", "!!int", "!!str")
 		return
 	}
 	typ, _ := s["type"].(string)
@@ -134,7 +132,7 @@ func (w *schemaWalker) openAPI(n *yaml.Node, s map[string]any, at string) {
 				}
 			}
 			if !preserves(s) && props != nil {
-				w.unknown(k, join(at, k.Value), slices.Collect(mapKeys(props)), crdSchemaOf)
+				w.unknown(k, join(at, k.Value), slices.Collect(maps.Keys(props)), crdSchemaOf)
 			}
 		}
 	case "array":
@@ -149,27 +147,15 @@ func (w *schemaWalker) openAPI(n *yaml.Node, s map[string]any, at string) {
 			}
 		}
 	case "string":
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!timestamp") {
-			hint := ""
-			if n.Kind == yaml.ScalarNode {
-				hint = " (quote it)"
-			}
-			w.fail(n, "%s: want a string, got %s%s", at, w.shown(n), hint)
-			return
+		if w.scalar(n, at, "a string", "!!str", "!!timestamp") {
+			w.enum(n, s, at)
 		}
-		w.enum(n, s, at)
 	case "integer":
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			w.fail(n, "%s: want a whole number, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a whole number", "!!int")
 	case "number":
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-			w.fail(n, "%s: want a number, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a number", "!!int", "!!float")
 	case "boolean":
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			w.fail(n, "%s: want true or false, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "true or false", "!!bool")
 	}
 }
 
@@ -219,14 +205,4 @@ func (w *schemaWalker) enum(n *yaml.Node, s map[string]any, at string) {
 // preserves reports whether a schema keeps fields it does not list.
 func preserves(s map[string]any) bool {
 	return s["x-kubernetes-preserve-unknown-fields"] == true
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -134,9 +134,7 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, at string) {
 		w.quantity(n, at)
 		return
 	case intOrStrType:
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!str") {
-			w.fail(n, "%s: want a number or a string, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a number or a string", "!!int", "!!str")
 		return
 	case byteSliceType:
 		w.bytes(n, at)
@@ -167,27 +165,30 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, at string) {
 			w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", at, i))
 		}
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!timestamp" && n.ShortTag() != "!!binary") {
-			hint := ""
-			if n.Kind == yaml.ScalarNode {
-				hint = " (quote it)"
-			}
-			w.fail(n, "%s: want a string, got %s%s", at, w.shown(n), hint)
-		}
+		w.scalar(n, at, "a string", "!!str", "!!timestamp", "!!binary")
 	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			w.fail(n, "%s: want true or false, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "true or false", "!!bool")
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			w.fail(n, "%s: want a whole number, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a whole number", "!!int")
 	case reflect.Float32, reflect.Float64:
-		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-			w.fail(n, "%s: want a number, got %s", at, w.shown(n))
-		}
+		w.scalar(n, at, "a number", "!!int", "!!float")
 	}
+}
+
+// scalar reports whether n is a scalar with one of tags, and fails it in
+// the words of want when not; a scalar where a string belongs is told to
+// be quoted.
+func (w *schemaWalker) scalar(n *yaml.Node, at, want string, tags ...string) bool {
+	if n.Kind == yaml.ScalarNode && slices.Contains(tags, n.ShortTag()) {
+		return true
+	}
+	hint := ""
+	if want == "a string" && n.Kind == yaml.ScalarNode {
+		hint = " (quote it)"
+	}
+	w.fail(n, "%s: want %s, got %s%s", at, want, w.shown(n), hint)
+	return false
 }
 
 // object checks a mapping against a struct: every key must be one of its
@@ -269,8 +270,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 
 // quantity checks a resource quantity: "100m", "1Gi", 2.
 func (w *schemaWalker) quantity(n *yaml.Node, at string) {
-	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-		w.fail(n, "%s: want a quantity such as 500m or 1Gi, got %s", at, w.shown(n))
+	if !w.scalar(n, at, "a quantity such as 500m or 1Gi", "!!str", "!!int", "!!float") {
 		return
 	}
 	if _, err := resource.ParseQuantity(n.Value); err != nil {
@@ -281,8 +281,7 @@ func (w *schemaWalker) quantity(n *yaml.Node, at string) {
 // bytes checks a base64-encoded value: a Secret's data. The value itself
 // is never quoted.
 func (w *schemaWalker) bytes(n *yaml.Node, at string) {
-	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!binary") {
-		w.fail(n, "%s: want base64 text, got %s", at, w.shown(n))
+	if !w.scalar(n, at, "base64 text", "!!str", "!!binary") {
 		return
 	}
 	if _, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(n.Value), "")); err != nil {
