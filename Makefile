@@ -11,7 +11,7 @@ LDFLAGS   := -s -w -X mcp.dev/mcp/internal/version.Version=$(VERSION) -X mcp.dev
 IMAGE     ?= mcp:$(VERSION)
 FUZZTIME  ?= 5s
 
-.PHONY: help build test testenv containerd browser lint vulncheck fuzz bench image image-tar clean demo soak docs
+.PHONY: help build test testenv containerd browser lint vulncheck fuzz bench image image-tar clean demo demo-pod soak docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -114,3 +114,7 @@ clean: ## remove build output
 
 demo: build testenv ## the main job: three local clusters reconciled from testdata/demo
 	$(GO) run ./hack/demo
+
+demo-pod: build testenv ## the same, with mcp running as a pod of deploy/ on a cluster with a real node (as root)
+	$(MAKE) --no-print-directory image-tar IMAGE=localhost/mcp:demo
+	$(GO) run ./hack/demo -pod -image-tar $(IMAGE_TAR)

@@ -16,14 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"mcp.dev/mcp/internal/gitserver"
 	"mcp.dev/mcp/internal/testenv"
@@ -163,7 +156,13 @@ data: {greeting: "from the mcp pod"}
 func deployMCP(t *testing.T, n *testenv.NodeCluster, deployDir, repoURL, token string, kubeconfigs map[string]string) (pod, base string) {
 	t.Helper()
 	port := freePort(t)
-	applyAll(t, n, build(t, overlay(t, deployDir, repoURL, port)))
+	objs, err := testenv.Kustomize(overlay(t, deployDir, repoURL, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ApplyAll(t.Context(), objs); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { deleteNamespace(t, n, "mcp-system") })
 	secrets := map[string]map[string]string{"mcp-git": {"token": token}, "mcp-clusters": kubeconfigs}
 	for name, data := range secrets {
@@ -213,80 +212,14 @@ patches:
 	return dir
 }
 
-// build renders a kustomization as kubectl apply -k would.
-func build(t *testing.T, dir string) []*unstructured.Unstructured {
-	t.Helper()
-	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		t.Fatalf("kustomize build %s: %v", dir, err)
-	}
-	var out []*unstructured.Unstructured
-	for _, r := range res.Resources() {
-		m, err := r.Map()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, &unstructured.Unstructured{Object: m})
-	}
-	return out
-}
-
-// applyAll applies objs with server-side apply, as kubectl apply
-// --server-side does.
-func applyAll(t *testing.T, n *testenv.NodeCluster, objs []*unstructured.Unstructured) {
-	t.Helper()
-	cfg := n.RESTConfig()
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := json.Marshal(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Apply(t.Context(), o.GetName(), o, metav1.ApplyOptions{FieldManager: "e2e", Force: true})
-		if err != nil {
-			t.Fatalf("apply %s %s: %v\n%s", gvk.Kind, o.GetName(), err, data)
-		}
-	}
-}
-
 // readyPod waits for a Ready pod of the mcp Deployment other than old,
 // and returns its name.
 func readyPod(t *testing.T, n *testenv.NodeCluster, old string) string {
 	t.Helper()
-	var name string
-	waitFor(t, 3*time.Minute, "a Ready mcp pod", func() error {
-		pods, err := n.Client.CoreV1().Pods("mcp-system").List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=mcp"})
-		if err != nil {
-			return err
-		}
-		var states []string
-		for _, p := range pods.Items {
-			if p.Name == old || p.DeletionTimestamp != nil {
-				continue
-			}
-			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-					name = p.Name
-					return nil
-				}
-			}
-			states = append(states, fmt.Sprintf("%s: %s %+v", p.Name, p.Status.Phase, p.Status.ContainerStatuses))
-		}
-		return fmt.Errorf("%s", strings.Join(states, "; "))
-	})
+	name, err := n.ReadyPod(t.Context(), "mcp-system", "app.kubernetes.io/name=mcp", old, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return name
 }
 

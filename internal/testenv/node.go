@@ -335,11 +335,13 @@ func (n *NodeCluster) startControllers(ctx context.Context) error {
 // then the mounts, cgroups, containerd's run directory and the kernel
 // settings the kubelet changed. It reports what it could not put back.
 func (n *NodeCluster) Stop() error {
+	// No new pods from here on: with the controllers running, a
+	// Deployment's pods would come back as fast as they are deleted.
 	stop(n.scheduler)
+	stop(n.kcm)
 	if n.Client != nil && n.kubelet != nil {
 		n.deletePods()
 	}
-	stop(n.kcm)
 	stop(n.kubelet)
 	killCgroupProcs()
 	stop(n.containerd)
