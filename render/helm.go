@@ -162,12 +162,13 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 	inst.KubeVersion = kv
 	inst.APIVersions = common.VersionSet(caps.APIVersions)
 	// Helm's schema validation loads $refs over HTTP and from any file of
-	// the host: render never does either.
+	// the host: render checks values.schema.json itself (valuesschema.go).
 	inst.SkipSchemaValidation = true
 
 	type result struct {
-		rel *release.Release
-		err error
+		rel      *release.Release
+		warnings []string
+		err      error
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -176,9 +177,14 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 				done <- result{err: fmt.Errorf("rendering failed: %v", r)}
 			}
 		}()
+		warnings, err := checkChartValues(lc, values)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
 		rel, err := inst.RunWithContext(ctx, ch, values)
 		r, _ := rel.(*release.Release)
-		done <- result{r, err}
+		done <- result{r, warnings, err}
 	}()
 	var res result
 	select {
@@ -192,7 +198,11 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 	if err := ctx.Err(); err != nil {
 		return fail(context.Cause(ctx))
 	}
-	return splitRelease(c, lc, res.rel)
+	out := splitRelease(c, lc, res.rel)
+	for _, w := range res.warnings {
+		out.warnings = append(out.warnings, fmt.Sprintf("%s: %s", c, w))
+	}
+	return out
 }
 
 func cmpOrString(s, def string) string {
