@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,12 @@ type Options struct {
 	Concurrency int
 	// Render says what to render (credentials dir, cluster filter).
 	Render render.Options
+	// Capabilities, if set, is asked after a new revision rendered for
+	// what the clusters that receive charts report (version, API
+	// versions); when that differs from what the render used, the
+	// revision is rendered again with it, so that charts render for the
+	// clusters they go to.
+	Capabilities func(context.Context, *render.Fleet) map[string]render.Capabilities
 	// Status writes status files back to git; nil writes none.
 	Status statusgit.Writer
 	// StatusPath is the directory of the status files on the status branch.
@@ -210,7 +217,7 @@ func (r *Reconciler) poll(ctx context.Context) error {
 		r.rebalance(ctx)
 		return nil
 	}
-	fleet, err := render.Render(ctx, snap, r.opts.Render)
+	fleet, err := r.render(ctx, snap)
 	if err != nil {
 		// Nothing is applied from a revision that did not render: every
 		// cluster keeps its last good state.
@@ -225,6 +232,25 @@ func (r *Reconciler) poll(ctx context.Context) error {
 	r.store.SetRevision(snap.Revision)
 	r.dispatch(ctx, fleet)
 	return nil
+}
+
+// render renders snap, again with the clusters' capabilities when they
+// changed (Options.Capabilities).
+func (r *Reconciler) render(ctx context.Context, snap source.Snapshot) (*render.Fleet, error) {
+	fleet, err := render.Render(ctx, snap, r.opts.Render)
+	if err != nil || r.opts.Capabilities == nil {
+		return fleet, err
+	}
+	caps := r.opts.Capabilities(ctx, fleet)
+	if maps.EqualFunc(caps, r.opts.Render.Capabilities, sameCapabilities) {
+		return fleet, nil
+	}
+	r.opts.Render.Capabilities = caps
+	return render.Render(ctx, snap, r.opts.Render)
+}
+
+func sameCapabilities(a, b render.Capabilities) bool {
+	return a.KubeVersion == b.KubeVersion && slices.Equal(a.APIVersions, b.APIVersions)
 }
 
 // dispatch gives every cluster worker its new desired state, starting

@@ -47,17 +47,9 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 				return err
 			}
 			clusters.fetchCharts = true
-			fleet, err := renderFleet(cmd.Context(), &src, &clusters)
+			fleet, err := renderConnected(cmd.Context(), &src, &clusters, access)
 			if err != nil {
 				return err
-			}
-			// Charts render for the version each cluster reports: the
-			// same revision again, now with the clusters' capabilities.
-			if caps := clusterCapabilities(fleet, access); len(caps) > 0 {
-				clusters.capabilities, clusters.fetchCharts = caps, false
-				if fleet, err = renderFleet(cmd.Context(), &src, &clusters); err != nil {
-					return err
-				}
 			}
 			stderr := cmd.ErrOrStderr()
 			if err := warn.report(stderr, fleet.Warnings); err != nil {

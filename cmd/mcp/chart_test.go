@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -137,6 +138,28 @@ func TestApplyChart(t *testing.T) {
 	if got := d.Spec.Template.Spec.Containers[0].Env[1].Value; got != "v1.35.4" {
 		t.Errorf("live Deployment: KUBE_VERSION %q, want the API server's v1.35.4", got)
 	}
+
+	// A live diff and mcp run render for the version the cluster reports
+	// too: the cluster holds what they render.
+	code, out, errOut = mcp(t, "diff", "--dir", repo, "--credentials-dir", creds, "--exit-code")
+	if code != exitOK {
+		t.Errorf("live diff after apply: exit %d, want no change:\n%s\n%s", code, out, errOut)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		root := newRootCmd()
+		root.SetArgs([]string{"run", "--dir", repo, "--credentials-dir", creds, "--dry-run", "--listen", addr, "--interval", "200ms"})
+		root.SetOut(&bytes.Buffer{})
+		root.ExecuteContext(ctx)
+	}()
+	waitStatus(t, addr, &bytes.Buffer{}, "eu Synced in a dry run: nothing differs", func(st runStatus) bool {
+		return len(st.Clusters) == 1 && st.Clusters[0].Result == "Synced"
+	})
+	cancel()
+	<-stopped
 
 	// A pull request raising the replicas and bumping the chart.
 	changed, _ := chartGitRepo(t, env, func(dir string) {

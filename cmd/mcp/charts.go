@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 	"helm.sh/helm/v4/pkg/action"
 	"k8s.io/client-go/discovery"
 
@@ -100,45 +102,109 @@ func fetchingCharts(s source.Source, cacheDir, credentialsDir string) source.Sou
 	return cs
 }
 
-// clusterCapabilities asks each cluster that receives a chart for its
-// Kubernetes version and API versions, so that its charts render as for
-// that cluster. A cluster that does not answer keeps its
-// spec.kubernetesVersion; apply reports it unreachable anyway.
-func clusterCapabilities(fleet *render.Fleet, access render.Access) map[string]render.Capabilities {
+// renderConnected renders the source for commands that reach the
+// clusters (apply, a live diff): charts render for the version and API
+// versions each cluster reports, so the same revision is rendered again
+// with them when a placement has a chart.
+func renderConnected(ctx context.Context, src *sourceOptions, clusters *clusterOptions, access render.Access) (*render.Fleet, error) {
+	fleet, err := renderFleet(ctx, src, clusters)
+	if err != nil {
+		return nil, err
+	}
+	caps := (&capabilities{access: access}).of(ctx, fleet)
+	if len(caps) == 0 {
+		return fleet, nil
+	}
+	// Fetched already: the second render reads the cache.
+	clusters.capabilities, clusters.fetchCharts = caps, false
+	return renderFleet(ctx, src, clusters)
+}
+
+// capabilities asks the clusters that receive a chart for their
+// Kubernetes version and API versions, so that their charts render as for
+// them. A cluster that does not answer keeps its spec.kubernetesVersion;
+// reconciling it reports it unreachable anyway. With a ttl, what a
+// cluster reported is kept that long (mcp run asks at each new revision).
+type capabilities struct {
+	access render.Access
+	ttl    time.Duration
+
+	mu    sync.Mutex
+	known map[string]reported
+}
+
+type reported struct {
+	caps render.Capabilities
+	at   time.Time
+}
+
+// capabilityLookups bounds the discovery requests made at once.
+const capabilityLookups = 8
+
+// of returns the capabilities of the clusters of fleet that receive a
+// chart and answered, by cluster name.
+func (c *capabilities) of(ctx context.Context, fleet *render.Fleet) map[string]render.Capabilities {
 	charted := map[string]bool{}
 	for _, p := range fleet.Placements {
 		if p.Chart != nil {
-			for _, c := range p.Selected {
-				charted[c] = true
+			for _, name := range p.Selected {
+				charted[name] = true
 			}
 		}
 	}
-	caps := map[string]render.Capabilities{}
-	for _, cs := range fleet.Clusters {
-		c := cs.Cluster
-		if !charted[c.Name] {
-			continue
-		}
-		path, err := c.KubeconfigPath(access)
-		if err != nil {
-			continue
-		}
-		cfg, err := apply.RESTConfig(apply.Target{Name: c.Name, Kubeconfig: path, Context: c.Kubeconfig.Context, InCluster: c.InCluster})
-		if err != nil {
-			continue
-		}
-		cfg.Timeout = 15 * time.Second
-		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-		if err != nil {
-			continue
-		}
-		v, err := dc.ServerVersion()
-		if err != nil {
-			slog.Debug("cluster version unknown: charts render for spec.kubernetesVersion", "cluster", c.Name, "error", err)
-			continue
-		}
-		apis, _ := action.GetVersionSet(dc)
-		caps[c.Name] = render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apis}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known == nil {
+		c.known = map[string]reported{}
 	}
-	return caps
+	out := map[string]render.Capabilities{}
+	var g errgroup.Group
+	g.SetLimit(capabilityLookups)
+	var mu sync.Mutex
+	for _, cs := range fleet.Clusters {
+		cl := cs.Cluster
+		if !charted[cl.Name] {
+			continue
+		}
+		if r, ok := c.known[cl.Name]; ok && c.ttl > 0 && time.Since(r.at) < c.ttl {
+			out[cl.Name] = r.caps
+			continue
+		}
+		g.Go(func() error {
+			caps, ok := clusterCapabilities(&cl, c.access)
+			if ok {
+				mu.Lock()
+				out[cl.Name] = caps
+				c.known[cl.Name] = reported{caps: caps, at: time.Now()}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return out
+}
+
+// clusterCapabilities asks one cluster for its version and API versions.
+func clusterCapabilities(c *render.Cluster, access render.Access) (render.Capabilities, bool) {
+	path, err := c.KubeconfigPath(access)
+	if err != nil {
+		return render.Capabilities{}, false
+	}
+	cfg, err := apply.RESTConfig(apply.Target{Name: c.Name, Kubeconfig: path, Context: c.Kubeconfig.Context, InCluster: c.InCluster})
+	if err != nil {
+		return render.Capabilities{}, false
+	}
+	cfg.Timeout = 15 * time.Second
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return render.Capabilities{}, false
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		slog.Debug("cluster version unknown: charts render for spec.kubernetesVersion", "cluster", c.Name, "error", err)
+		return render.Capabilities{}, false
+	}
+	apis, _ := action.GetVersionSet(dc)
+	return render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apis}, true
 }

@@ -18,7 +18,7 @@ func planLive(ctx context.Context, src *sourceOptions, clusters *clusterOptions)
 	if err != nil {
 		return diff.Plan{}, nil, fmt.Errorf("%w; to diff without cluster access, give --against REF: what the source changes compared with git REF", err)
 	}
-	fleet, err := renderFleet(ctx, src, clusters)
+	fleet, err := renderConnected(ctx, src, clusters, access)
 	if err != nil {
 		return diff.Plan{}, nil, err
 	}

@@ -121,6 +121,9 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 		return err
 	}
 	opts.Render.ChartCache = chartCacheDir(src)
+	// Charts render for what each cluster reports, asked again at a new
+	// revision at most this often.
+	opts.Capabilities = (&capabilities{access: access, ttl: 10 * time.Minute}).of
 
 	if gs, ok := s.(*git.Source); ok && !o.noStatus {
 		sw, err := statusWriter(gs, o)
