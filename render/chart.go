@@ -180,6 +180,16 @@ func (r *repo) loadChart(p *Placement, opts Options) (*loadedChart, error) {
 		}
 		return nil, &Error{File: path.Join(c.Path, "Chart.yaml"), Err: fmt.Errorf("%w: %s: %v", ErrChart, c, err)}
 	}
+	if c.Path != "" {
+		// Dependencies that are not vendored come from the chart cache.
+		withDeps, err := withCachedDeps(c, buffered, ch, opts)
+		if err != nil {
+			return nil, &Error{File: path.Join(c.Path, "Chart.yaml"), Err: err}
+		}
+		if len(withDeps) > len(buffered) {
+			buffered, digest = withDeps, digestFiles(withDeps)
+		}
+	}
 	c.ResolvedName, c.ResolvedVersion = ch.Metadata.Name, ch.Metadata.Version
 	lc := &loadedChart{files: buffered, name: ch.Metadata.Name, digest: digest}
 	var errs []error

@@ -8,13 +8,15 @@ import (
 	"slices"
 
 	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	chartloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"mcp.dev/mcp/source"
 	"mcp.dev/mcp/source/helmrepo"
 )
 
 // RemoteCharts lists the charts of chart repositories that the
-// snapshot's placements name: what a command that connects fetches
+// snapshot's placements name, and the dependencies their charts in the
+// repo do not vendor: what a command that connects fetches
 // (helmrepo.Fetcher) before it renders. It reads the repo only.
 func RemoteCharts(ctx context.Context, snap source.Snapshot) ([]helmrepo.Ref, error) {
 	r, err := loadRepo(ctx, snap.Dir)
@@ -33,9 +35,27 @@ func RemoteCharts(ctx context.Context, snap source.Snapshot) ([]helmrepo.Ref, er
 		return nil, err
 	}
 	var refs []helmrepo.Ref
+	add := func(ref helmrepo.Ref) {
+		if !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
+		}
+	}
 	for _, p := range cfg.placements {
-		if p.Chart != nil && p.Chart.Path == "" && p.Chart.Repo != "" && !slices.Contains(refs, p.Chart.Ref()) {
-			refs = append(refs, p.Chart.Ref())
+		switch {
+		case p.Chart == nil:
+		case p.Chart.Path == "" && p.Chart.Repo != "":
+			add(p.Chart.Ref())
+		case p.Chart.Path != "":
+			// The dependencies a chart of the repo does not vendor.
+			files, err := r.chartFiles(p.Chart)
+			if err != nil {
+				continue
+			}
+			if ch, err := chartloader.LoadFiles(files); err == nil {
+				for _, ref := range missingDeps(ch) {
+					add(ref)
+				}
+			}
 		}
 	}
 	// A broken document elsewhere does not stop the fetch: Render

@@ -149,7 +149,7 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 		reqs[i] = d
 	}
 	if err := action.CheckDependencies(ch, reqs); err != nil {
-		return fail(fmt.Errorf("%w: vendor every dependency into the chart's charts/ directory (helm dependency build)", err))
+		return fail(fmt.Errorf("%w: vendor it into the chart's charts/ directory (helm dependency build); only dependencies of https:// and oci:// repositories are fetched", err))
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
 	cfg.CustomTemplateFuncs = templateFuncs(ctx)
