@@ -146,8 +146,8 @@ spec:
   clusters: [eu]
   chart: {path: stack, values: {app: {message: via-parent}}}
 `,
-		"stack/Chart.yaml": "apiVersion: v2\nname: stack\nversion: 0.1.0\ndependencies:\n- {name: app, version: 1.x, repository: \"" + charts.Server.URL + "\"}\n",
-		"stack/Chart.lock": "dependencies:\n- {name: app, version: 1.0.0, repository: \"" + charts.Server.URL + "\"}\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\ngenerated: \"2026-11-01T00:00:00Z\"\n",
+		"stack/Chart.yaml":        "apiVersion: v2\nname: stack\nversion: 0.1.0\ndependencies:\n- {name: app, version: 1.x, repository: \"" + charts.Server.URL + "\"}\n",
+		"stack/Chart.lock":        "dependencies:\n- {name: app, version: 1.0.0, repository: \"" + charts.Server.URL + "\"}\ndigest: sha256:0000000000000000000000000000000000000000000000000000000000000000\ngenerated: \"2026-11-01T00:00:00Z\"\n",
 		"stack/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: parent}\ndata: {parent: \"yes\"}\n",
 	}
 	kc, err := os.ReadFile(env.Cluster("eu").Kubeconfig)
@@ -155,7 +155,7 @@ spec:
 		t.Fatal(err)
 	}
 	for p, data := range map[string]string{
-		filepath.Join(creds, "eu"):                        string(kc),
+		filepath.Join(creds, "eu"):                       string(kc),
 		filepath.Join(creds, "charts", host, "username"): chartserver.User,
 		filepath.Join(creds, "charts", host, "password"): chartserver.Password,
 		filepath.Join(creds, "charts", host, "ca.crt"):   string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: charts.Server.Certificate().Raw})),
