@@ -25,7 +25,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"helm.sh/helm/v4/pkg/provenance"
 )
 
 // The credentials every server here requires.
@@ -37,6 +39,7 @@ const (
 const (
 	ociManifest   = "application/vnd.oci.image.manifest.v1+json"
 	helmChartType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+	helmProvType  = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 )
 
 func digestOf(data []byte) string {
@@ -120,17 +123,59 @@ func NewHTTPRepo(t testing.TB) *HTTPRepo {
 	return r
 }
 
-// Publish adds a version of a chart to the index.
-func (r *HTTPRepo) Publish(name, version string) {
+// Publish adds a version of a chart to the index; with a signer, also
+// its provenance file (what helm package --sign writes next to it).
+func (r *HTTPRepo) Publish(name, version string, signer ...*openpgp.Entity) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.charts[name+"-"+version+".tgz"] = ChartArchive(r.t, name, version)
+	file := name + "-" + version + ".tgz"
+	archive := ChartArchive(r.t, name, version)
+	r.charts[file] = archive
+	if len(signer) > 0 {
+		r.charts[file+".prov"] = Provenance(r.t, signer[0], archive, name, version)
+	}
 	r.index[name] = append(r.index[name], version)
+}
+
+// NewSigner is a new OpenPGP key that signs charts, named name.
+func NewSigner(t testing.TB, name string) *openpgp.Entity {
+	t.Helper()
+	e, err := openpgp.NewEntity(name, "", name+"@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Keyring is the public keyring (binary, as gpg --export writes) of the
+// signers' keys.
+func Keyring(t testing.TB, signers ...*openpgp.Entity) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, e := range signers {
+		if err := e.Serialize(&buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// Provenance is the provenance file of a chart archive signed by signer,
+// as helm package --sign writes it.
+func Provenance(t testing.TB, signer *openpgp.Entity, archive []byte, name, version string) []byte {
+	t.Helper()
+	s := &provenance.Signatory{Entity: signer}
+	meta := fmt.Sprintf("apiVersion: v2\nname: %s\nversion: %s\n", name, version)
+	prov, err := s.ClearSign(archive, name+"-"+version+".tgz", []byte(meta))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(prov)
 }
 
 // NewOCIRegistry is go-containerregistry's registry over TLS with basic
 // auth; push publishes a chart version.
-func NewOCIRegistry(t testing.TB) (srv *httptest.Server, push func(name, version string)) {
+func NewOCIRegistry(t testing.TB) (srv *httptest.Server, push func(name, version string, signer ...*openpgp.Entity)) {
 	srv = httptest.NewTLSServer(authed(registry.New(registry.Logger(log.New(io.Discard, "", 0)))))
 	t.Cleanup(srv.Close)
 	c := srv.Client()
@@ -147,16 +192,22 @@ func NewOCIRegistry(t testing.TB) (srv *httptest.Server, push func(name, version
 			t.Fatalf("%s %s: %s", method, u, resp.Status)
 		}
 	}
-	push = func(name, version string) {
+	push = func(name, version string, signer ...*openpgp.Entity) {
 		archive := ChartArchive(t, name, version)
 		config := []byte(fmt.Sprintf(`{"name":%q,"version":%q,"apiVersion":"v2"}`, name, version))
 		repo := "/v2/charts/" + name
 		put(http.MethodPost, repo+"/blobs/uploads/?digest="+digestOf(archive), "application/octet-stream", archive)
 		put(http.MethodPost, repo+"/blobs/uploads/?digest="+digestOf(config), "application/octet-stream", config)
+		layers := []any{map[string]any{"mediaType": helmChartType, "digest": digestOf(archive), "size": len(archive)}}
+		if len(signer) > 0 {
+			prov := Provenance(t, signer[0], archive, name, version)
+			put(http.MethodPost, repo+"/blobs/uploads/?digest="+digestOf(prov), "application/octet-stream", prov)
+			layers = append(layers, map[string]any{"mediaType": helmProvType, "digest": digestOf(prov), "size": len(prov)})
+		}
 		manifest, _ := json.Marshal(map[string]any{
 			"schemaVersion": 2, "mediaType": ociManifest,
 			"config": map[string]any{"mediaType": "application/vnd.cncf.helm.config.v1+json", "digest": digestOf(config), "size": len(config)},
-			"layers": []any{map[string]any{"mediaType": helmChartType, "digest": digestOf(archive), "size": len(archive)}},
+			"layers": layers,
 		})
 		put(http.MethodPut, repo+"/manifests/"+strings.ReplaceAll(version, "+", "_"), ociManifest, manifest)
 	}

@@ -45,16 +45,19 @@ func (f *Fetcher) Fetch(ctx context.Context, ref Ref) (Resolved, error) {
 		return Resolved{}, fmt.Errorf("%s: %w", ref, err)
 	}
 	var res Resolved
-	var archive []byte
+	var archive, prov []byte
 	switch u.Scheme {
 	case "https":
-		res, archive, err = c.fetchHTTP(ctx, u, ref)
+		res, archive, prov, err = c.fetchHTTP(ctx, u, ref)
 	case "oci":
-		res, archive, err = c.fetchOCI(ctx, u, ref)
+		res, archive, prov, err = c.fetchOCI(ctx, u, ref)
 	default:
 		err = fmt.Errorf("%w: %s: charts are fetched from https:// or oci:// only", ErrFetch, ref)
 	}
 	if err != nil {
+		return Resolved{}, err
+	}
+	if res.SignedBy, err = f.verify(u.Host, ref, res.Version, archive, prov); err != nil {
 		return Resolved{}, err
 	}
 	res.Ref = ref
@@ -189,15 +192,15 @@ type indexFile struct {
 	} `json:"entries"`
 }
 
-func (c *client) fetchHTTP(ctx context.Context, repo *url.URL, ref Ref) (Resolved, []byte, error) {
+func (c *client) fetchHTTP(ctx context.Context, repo *url.URL, ref Ref) (Resolved, []byte, []byte, error) {
 	base := strings.TrimSuffix(repo.String(), "/") + "/"
 	data, _, err := c.get(ctx, base+"index.yaml", "")
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s: index: %w", ref, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s: index: %w", ref, err)
 	}
 	var idx indexFile
 	if err := yaml.Unmarshal(data, &idx); err != nil {
-		return Resolved{}, nil, fmt.Errorf("%w: %s: index.yaml: %v", ErrFetch, ref, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s: index.yaml: %v", ErrFetch, ref, err)
 	}
 	entries := idx.Entries[ref.Name]
 	versions := make([]string, len(entries))
@@ -206,28 +209,36 @@ func (c *client) fetchHTTP(ctx context.Context, repo *url.URL, ref Ref) (Resolve
 	}
 	v, err := pick(ref, versions)
 	if err != nil {
-		return Resolved{}, nil, err
+		return Resolved{}, nil, nil, err
 	}
 	e := entries[slices.Index(versions, v)]
 	if len(e.URLs) == 0 {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: the index lists no URL", ErrFetch, ref, v)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: the index lists no URL", ErrFetch, ref, v)
 	}
 	u, err := url.Parse(base)
 	if err == nil {
 		u, err = u.Parse(e.URLs[0])
 	}
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: url %q: %v", ErrFetch, ref, v, e.URLs[0], err)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: url %q: %v", ErrFetch, ref, v, e.URLs[0], err)
 	}
 	archive, _, err := c.get(ctx, u.String(), "")
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s %s: %w", ref, v, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s %s: %w", ref, v, err)
 	}
 	digest := digestOf(archive)
 	if e.Digest != "" && "sha256:"+strings.TrimPrefix(e.Digest, "sha256:") != digest {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: the archive is %s, the index says sha256:%s", ErrFetch, ref, v, digest, strings.TrimPrefix(e.Digest, "sha256:"))
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: the archive is %s, the index says sha256:%s", ErrFetch, ref, v, digest, strings.TrimPrefix(e.Digest, "sha256:"))
 	}
-	return Resolved{Version: v, Digest: digest}, archive, nil
+	// The provenance file sits next to the archive; most charts have none.
+	prov, _, err := c.get(ctx, u.String()+".prov", "")
+	if errors.Is(err, ErrNotFound) {
+		prov, err = nil, nil
+	}
+	if err != nil {
+		return Resolved{}, nil, nil, fmt.Errorf("%s %s: provenance: %w", ref, v, err)
+	}
+	return Resolved{Version: v, Digest: digest}, archive, prov, nil
 }
 
 // pick returns the newest version that ref's version (exact or a range)
@@ -266,11 +277,12 @@ func pick(ref Ref, versions []string) (string, error) {
 const (
 	ociManifest   = "application/vnd.oci.image.manifest.v1+json"
 	helmChartType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+	helmProvType  = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 )
 
 // fetchOCI reads a chart from an OCI registry (distribution API v2):
 // tags, the manifest of the version, its chart layer by digest.
-func (c *client) fetchOCI(ctx context.Context, repo *url.URL, ref Ref) (Resolved, []byte, error) {
+func (c *client) fetchOCI(ctx context.Context, repo *url.URL, ref Ref) (Resolved, []byte, []byte, error) {
 	name := strings.Trim(path.Join(repo.Path, ref.Name), "/")
 	base := "https://" + repo.Host + "/v2/" + name
 	auth := ""
@@ -287,13 +299,13 @@ func (c *client) fetchOCI(ctx context.Context, repo *url.URL, ref Ref) (Resolved
 	}
 	data, err := getAuthed(base + "/tags/list")
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s: tags: %w", ref, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s: tags: %w", ref, err)
 	}
 	var tags struct {
 		Tags []string `json:"tags"`
 	}
 	if err := json.Unmarshal(data, &tags); err != nil {
-		return Resolved{}, nil, fmt.Errorf("%w: %s: tags: %v", ErrFetch, ref, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s: tags: %v", ErrFetch, ref, err)
 	}
 	versions := make([]string, len(tags.Tags))
 	for i, t := range tags.Tags {
@@ -301,11 +313,11 @@ func (c *client) fetchOCI(ctx context.Context, repo *url.URL, ref Ref) (Resolved
 	}
 	v, err := pick(ref, versions)
 	if err != nil {
-		return Resolved{}, nil, err
+		return Resolved{}, nil, nil, err
 	}
 	data, err = getAuthed(base+"/manifests/"+strings.ReplaceAll(v, "+", "_"), ociManifest)
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s %s: manifest: %w", ref, v, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s %s: manifest: %w", ref, v, err)
 	}
 	var m struct {
 		Layers []struct {
@@ -314,29 +326,43 @@ func (c *client) fetchOCI(ctx context.Context, repo *url.URL, ref Ref) (Resolved
 		} `json:"layers"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: manifest: %v", ErrFetch, ref, v, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: manifest: %v", ErrFetch, ref, v, err)
 	}
-	i := slices.IndexFunc(m.Layers, func(l struct {
-		MediaType string `json:"mediaType"`
-		Digest    string `json:"digest"`
-	}) bool {
-		return l.MediaType == helmChartType
-	})
-	if i < 0 {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: the artifact has no layer %s: not a Helm chart", ErrFetch, ref, v, helmChartType)
+	layer := func(mediaType string) string {
+		for _, l := range m.Layers {
+			if l.MediaType == mediaType {
+				return l.Digest
+			}
+		}
+		return ""
 	}
-	digest := m.Layers[i].Digest
+	digest := layer(helmChartType)
+	if digest == "" {
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: the artifact has no layer %s: not a Helm chart", ErrFetch, ref, v, helmChartType)
+	}
 	if _, err := (Cache{}).blobPath(digest); err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s %s: %w", ref, v, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s %s: %w", ref, v, err)
 	}
 	archive, err := getAuthed(base + "/blobs/" + digest)
 	if err != nil {
-		return Resolved{}, nil, fmt.Errorf("%s %s: chart layer: %w", ref, v, err)
+		return Resolved{}, nil, nil, fmt.Errorf("%s %s: chart layer: %w", ref, v, err)
 	}
 	if got := digestOf(archive); got != digest {
-		return Resolved{}, nil, fmt.Errorf("%w: %s %s: the layer is %s, the manifest says %s", ErrFetch, ref, v, got, digest)
+		return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: the layer is %s, the manifest says %s", ErrFetch, ref, v, got, digest)
 	}
-	return Resolved{Version: v, Digest: digest}, archive, nil
+	var prov []byte
+	if pd := layer(helmProvType); pd != "" {
+		if _, err := (Cache{}).blobPath(pd); err != nil {
+			return Resolved{}, nil, nil, fmt.Errorf("%s %s: provenance: %w", ref, v, err)
+		}
+		if prov, err = getAuthed(base + "/blobs/" + pd); err != nil {
+			return Resolved{}, nil, nil, fmt.Errorf("%s %s: provenance layer: %w", ref, v, err)
+		}
+		if got := digestOf(prov); got != pd {
+			return Resolved{}, nil, nil, fmt.Errorf("%w: %s %s: the provenance layer is %s, the manifest says %s", ErrFetch, ref, v, got, pd)
+		}
+	}
+	return Resolved{Version: v, Digest: digest}, archive, prov, nil
 }
 
 // token gets a registry's bearer token for pulling name, with the

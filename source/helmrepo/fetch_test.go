@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"mcp.dev/mcp/internal/chartserver"
 )
 
@@ -38,7 +40,7 @@ func TestFetch(t *testing.T) {
 	for name, kind := range map[string]struct {
 		srv     *httptest.Server
 		repo    string
-		publish func(name, version string)
+		publish func(name, version string, signer ...*openpgp.Entity)
 	}{
 		"http": {httpRepo.Server, httpRepo.Server.URL, httpRepo.Publish},
 		"oci":  {ociSrv, ociURL, push},
@@ -99,5 +101,59 @@ func TestFetchRefusesPlainHTTP(t *testing.T) {
 	f := &Fetcher{Cache: Cache{Dir: t.TempDir()}}
 	if _, err := f.Fetch(context.Background(), Ref{Repo: srv.URL, Name: "app"}); err == nil || !strings.Contains(err.Error(), "https:// or oci://") {
 		t.Errorf("plain http: %v", err)
+	}
+}
+
+// TestFetchVerifiesProvenance: with a keyring for the repository's host,
+// a chart is fetched only with provenance signed by one of its keys and
+// naming the archive's digest, from a chart repository or a registry;
+// without a keyring, provenance is not asked for.
+func TestFetchVerifiesProvenance(t *testing.T) {
+	trusted, stranger := chartserver.NewSigner(t, "platform"), chartserver.NewSigner(t, "stranger")
+	httpRepo := chartserver.NewHTTPRepo(t)
+	ociSrv, push := chartserver.NewOCIRegistry(t)
+	for name, kind := range map[string]struct {
+		srv     *httptest.Server
+		repo    string
+		publish func(name, version string, signer ...*openpgp.Entity)
+	}{
+		"http": {httpRepo.Server, httpRepo.Server.URL, httpRepo.Publish},
+		"oci":  {ociSrv, "oci://" + strings.TrimPrefix(ociSrv.URL, "https://") + "/charts", push},
+	} {
+		t.Run(name, func(t *testing.T) {
+			kind.publish("signed", "1.0.0", trusted)
+			kind.publish("unsigned", "1.0.0")
+			kind.publish("forged", "1.0.0", stranger)
+			ctx := context.Background()
+			f := fetcher(t, kind.srv, chartserver.Password)
+			// No keyring: nothing is checked.
+			for _, chart := range []string{"signed", "unsigned", "forged"} {
+				if res, err := f.Fetch(ctx, Ref{Repo: kind.repo, Name: chart, Version: "1.0.0"}); err != nil || res.SignedBy != "" {
+					t.Errorf("%s without a keyring: %+v, %v", chart, res, err)
+				}
+			}
+			host := strings.TrimPrefix(kind.srv.URL, "https://")
+			if err := os.WriteFile(filepath.Join(f.CredentialsDir, "charts", host, "keyring.gpg"), chartserver.Keyring(t, trusted), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.Fetch(ctx, Ref{Repo: kind.repo, Name: "signed", Version: "1.0.0"})
+			if err != nil || !strings.Contains(res.SignedBy, "platform") {
+				t.Errorf("signed by a trusted key: %+v, %v", res, err)
+			}
+			if cached, _, err := f.Cache.Lookup(Ref{Repo: kind.repo, Name: "signed", Version: "1.0.0"}); err != nil || cached.SignedBy != res.SignedBy {
+				t.Errorf("the cache does not record the signer: %+v, %v", cached, err)
+			}
+			for chart, want := range map[string]string{"unsigned": "has no provenance file", "forged": "signature"} {
+				fresh := fetcher(t, kind.srv, chartserver.Password)
+				os.WriteFile(filepath.Join(fresh.CredentialsDir, "charts", host, "keyring.gpg"), chartserver.Keyring(t, trusted), 0o600)
+				ref := Ref{Repo: kind.repo, Name: chart, Version: "1.0.0"}
+				if _, err := fresh.Fetch(ctx, ref); !errors.Is(err, ErrProvenance) || !strings.Contains(err.Error(), want) {
+					t.Errorf("%s with a keyring: %v, want %s", chart, err, want)
+				}
+				if _, _, err := fresh.Cache.Lookup(ref); !errors.Is(err, ErrNotCached) {
+					t.Errorf("%s refused but cached: %v", chart, err)
+				}
+			}
+		})
 	}
 }

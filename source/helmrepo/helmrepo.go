@@ -72,6 +72,9 @@ type Resolved struct {
 	// Digest is "sha256:<hex>" of the chart archive.
 	Digest  string    `json:"digest"`
 	Fetched time.Time `json:"fetched"`
+	// SignedBy is the identity of the key that signed its provenance,
+	// when a keyring for the repository's host asked for it.
+	SignedBy string `json:"signedBy,omitempty"`
 }
 
 // Cache is a directory of chart archives by digest and of the last
