@@ -6,21 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"path"
 	"regexp"
-	"slices"
 	"strings"
-	"time"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
-	"github.com/getsops/sops/v3"
-	"github.com/getsops/sops/v3/aes"
-	sopsage "github.com/getsops/sops/v3/age"
-	sopsconfig "github.com/getsops/sops/v3/config"
-	sopsjson "github.com/getsops/sops/v3/stores/json"
-	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -89,19 +78,6 @@ func isEncrypted(data []byte) bool {
 	}
 }
 
-// sopsStore is the sops store of a file's format.
-type sopsStore interface {
-	LoadEncryptedFile(in []byte) (sops.Tree, error)
-	EmitPlainFile(sops.TreeBranches) ([]byte, error)
-}
-
-func storeFor(file string) sopsStore {
-	if path.Ext(file) == ".json" {
-		return sopsjson.NewStore(&sopsconfig.JSONStoreConfig{})
-	}
-	return sopsyaml.NewStore(&sopsconfig.YAMLStoreConfig{})
-}
-
 // unseal decrypts an encrypted file and returns it as plain text, every
 // document marked with encMarker. Only Secrets may be encrypted. Without
 // a key that opens it, the file fails, unless dec.KeepEncrypted: then it
@@ -111,86 +87,47 @@ func unseal(file string, data []byte, dec Decryption, nonce string) ([]byte, err
 	fail := func(format string, args ...any) error {
 		return &Error{File: file, Err: fmt.Errorf("%w: "+format, append([]any{ErrEncrypted}, args...)...)}
 	}
-	store := storeFor(file)
-	tree, err := store.LoadEncryptedFile(data)
+	docs, meta, err := parseSOPS(data)
 	if err != nil {
 		return nil, fail("not a SOPS file mcp can read: %v", err)
 	}
-	key, err := dataKey(tree.Metadata, dec.AgeIdentities)
+	key, err := dataKey(meta, dec.AgeIdentities)
 	mark := markDecrypted
 	switch {
 	case err != nil && errors.Is(err, ErrNoKey) && dec.KeepEncrypted:
 		mark = markSealed
-		if err := clearOutsideData(tree.Branches); err != nil {
+		if err := clearOutsideData(docs); err != nil {
 			return nil, fail("%v", err)
 		}
 	case err != nil:
 		return nil, fail("%v", err)
 	default:
-		computed, err := tree.Decrypt(key, aes.NewCipher())
-		if err != nil {
-			return nil, fail("cannot decrypt: the file is damaged or was changed after it was encrypted")
-		}
-		stored, err := aes.NewCipher().Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
-		if err != nil || stored != computed {
-			return nil, fail("MAC mismatch: the file was changed after it was encrypted (tampered, or edited without sops)")
-		}
-	}
-	for i := range tree.Branches {
-		if err := onlySecret(tree.Branches[i]); err != nil {
+		if err := decryptDocs(docs, key, meta); err != nil {
 			return nil, fail("%v", err)
 		}
-		tree.Branches[i] = markBranch(tree.Branches[i], nonce+":"+mark)
 	}
-	out, err := store.EmitPlainFile(tree.Branches)
+	for _, d := range docs {
+		if err := onlySecret(d.Content[0]); err != nil {
+			return nil, fail("%v", err)
+		}
+		markDoc(d.Content[0], nonce+":"+mark)
+	}
+	out, err := emitDocs(docs)
 	if err != nil {
 		return nil, fail("cannot write the decrypted document")
 	}
 	return out, nil
 }
 
-// dataKey opens the file's data key with one of ids. Only age recipients
-// are tried; key groups (Shamir's secret sharing) are not supported.
-func dataKey(m sops.Metadata, ids []age.Identity) ([]byte, error) {
-	if len(m.KeyGroups) != 1 {
-		return nil, fmt.Errorf("%d key groups: mcp decrypts files of one key group (no Shamir secret sharing)", len(m.KeyGroups))
-	}
-	var recipients []string
-	for _, k := range m.KeyGroups[0] {
-		ak, ok := k.(*sopsage.MasterKey)
-		if !ok {
-			continue
-		}
-		recipients = append(recipients, ak.Recipient)
-		if len(ids) == 0 {
-			continue
-		}
-		r, err := age.Decrypt(armor.NewReader(strings.NewReader(ak.EncryptedKey)), ids...)
-		if err != nil {
-			continue
-		}
-		key, err := io.ReadAll(io.LimitReader(r, 64))
-		if err == nil && len(key) == 32 {
-			return key, nil
-		}
-	}
-	if len(recipients) == 0 {
-		return nil, fmt.Errorf("the file has no age recipient: mcp decrypts with age keys only")
-	}
-	return nil, fmt.Errorf("%w (recipients %s; keys are read from <credentials-dir>/sops/)", ErrNoKey, strings.Join(recipients, ", "))
-}
-
 // onlySecret refuses a document that is not a core Secret: mcp masks the
 // values of Secrets only, so nothing else may hold what was encrypted.
-func onlySecret(b sops.TreeBranch) error {
-	var apiVersion, kind any
-	for _, it := range b {
-		switch it.Key {
-		case "apiVersion":
-			apiVersion = it.Value
-		case "kind":
-			kind = it.Value
-		}
+func onlySecret(m *yaml.Node) error {
+	var apiVersion, kind string
+	if n := mappingValue(m, "apiVersion"); n != nil && n.Kind == yaml.ScalarNode {
+		apiVersion = n.Value
+	}
+	if n := mappingValue(m, "kind"); n != nil && n.Kind == yaml.ScalarNode {
+		kind = n.Value
 	}
 	if apiVersion != "v1" || kind != "Secret" {
 		return fmt.Errorf("only Secrets (apiVersion v1) may be encrypted, this document is apiVersion %v, kind %v", clip(apiVersion), clip(kind))
@@ -199,9 +136,8 @@ func onlySecret(b sops.TreeBranch) error {
 }
 
 // clip keeps what an error says of a value short and never encrypted.
-func clip(v any) string {
-	s := fmt.Sprint(v)
-	if v == nil || encValue.MatchString(s) {
+func clip(s string) string {
+	if s == "" || encValue.MatchString(s) {
 		return "(encrypted or absent)"
 	}
 	if len(s) > 40 {
@@ -213,31 +149,31 @@ func clip(v any) string {
 // clearOutsideData refuses an undecrypted file whose encrypted values lie
 // outside data and stringData: without a key nothing else could be read
 // (encrypt with encrypted_regex: ^(data|stringData)$).
-func clearOutsideData(bs sops.TreeBranches) error {
+func clearOutsideData(docs []*yaml.Node) error {
 	var found []string
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		switch x := v.(type) {
-		case sops.TreeBranch:
-			for _, it := range x {
-				walk(p+"."+fmt.Sprint(it.Key), it.Value)
+	var walk func(p string, n *yaml.Node)
+	walk = func(p string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(p+"."+n.Content[i].Value, n.Content[i+1])
 			}
-		case []any:
-			for i, e := range x {
+		case yaml.SequenceNode:
+			for i, e := range n.Content {
 				walk(fmt.Sprintf("%s[%d]", p, i), e)
 			}
-		case string:
-			if encValue.MatchString(x) {
+		case yaml.ScalarNode:
+			if encValue.MatchString(n.Value) {
 				found = append(found, strings.TrimPrefix(p, "."))
 			}
 		}
 	}
-	for _, b := range bs {
-		for _, it := range b {
-			if it.Key == "data" || it.Key == "stringData" {
-				continue
+	for _, d := range docs {
+		m := d.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i].Value; k != "data" && k != "stringData" {
+				walk("."+k, m.Content[i+1])
 			}
-			walk("."+fmt.Sprint(it.Key), it.Value)
 		}
 	}
 	if len(found) > 0 {
@@ -246,34 +182,31 @@ func clearOutsideData(bs sops.TreeBranches) error {
 	return nil
 }
 
-// markBranch sets metadata.annotations[encMarker] of a document.
-func markBranch(b sops.TreeBranch, value string) sops.TreeBranch {
-	meta := subBranch(b, "metadata")
-	ann := append(slices.Clone(subBranch(meta, "annotations")), sops.TreeItem{Key: encMarker, Value: value})
-	return setBranch(b, "metadata", setBranch(meta, "annotations", ann))
+// markDoc sets metadata.annotations[encMarker] of a document's mapping.
+func markDoc(m *yaml.Node, value string) {
+	meta := childMapping(m, "metadata")
+	ann := childMapping(meta, "annotations")
+	ann.Content = append(ann.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: encMarker},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
 }
 
-// subBranch is the mapping under key of b, nil when there is none.
-func subBranch(b sops.TreeBranch, key string) sops.TreeBranch {
-	for _, it := range b {
-		if it.Key == key {
-			sub, _ := it.Value.(sops.TreeBranch)
-			return sub
+// childMapping is the mapping under key of m, added when missing or not
+// a mapping.
+func childMapping(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			if c := m.Content[i+1]; c.Kind == yaml.MappingNode {
+				return c
+			}
+			c := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			m.Content[i+1] = c
+			return c
 		}
 	}
-	return nil
-}
-
-// setBranch returns b with key set to v.
-func setBranch(b sops.TreeBranch, key string, v sops.TreeBranch) sops.TreeBranch {
-	b = slices.Clone(b)
-	for i := range b {
-		if b[i].Key == key {
-			b[i].Value = v
-			return b
-		}
-	}
-	return append(b, sops.TreeItem{Key: key, Value: v})
+	c := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, c)
+	return c
 }
 
 // takeMark removes encMarker from a document and says what it was: ""

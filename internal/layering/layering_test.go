@@ -112,6 +112,36 @@ func TestImportsFollowTheArchitecture(t *testing.T) {
 	}
 }
 
+// notLinked are modules the mcp binary must not carry: the sops library
+// (mcp reads SOPS files itself, with age keys only) and through it the
+// clients of every cloud's KMS and key services, megabytes of code and
+// of memory at start that a reconciler which never calls them pays for.
+var notLinked = []string{
+	"github.com/getsops/sops/",
+	"github.com/aws/aws-sdk-go-v2/",
+	"cloud.google.com/go/",
+	"github.com/Azure/azure-sdk-for-go/",
+	"github.com/hashicorp/vault/",
+	"github.com/envoyproxy/",
+}
+
+func TestBinaryLinksNoKeyServices(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if p.ImportPath != module+"cmd/mcp" {
+			continue
+		}
+		for _, d := range p.Deps {
+			for _, bad := range notLinked {
+				if strings.HasPrefix(d, bad) {
+					t.Errorf("cmd/mcp depends on %s", d)
+				}
+			}
+		}
+		return
+	}
+	t.Fatal("cmd/mcp not listed")
+}
+
 // TestTheRulesCatchABadImport: the check above is not vacuous.
 func TestTheRulesCatchABadImport(t *testing.T) {
 	for _, bad := range []struct{ from, to string }{

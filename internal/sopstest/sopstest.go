@@ -55,6 +55,24 @@ func storeFor(file string) store {
 // `sops -e --encrypted-regex '^(data|stringData)$'` does.
 func Encrypt(t testing.TB, file string, plain []byte, recipients ...string) []byte {
 	t.Helper()
+	return EncryptWith(t, file, plain, Options{EncryptedRegex: EncryptedRegex}, recipients...)
+}
+
+// Options are the creation rules of .sops.yaml that choose what is
+// encrypted and what the MAC covers.
+type Options struct {
+	EncryptedRegex, UnencryptedSuffix, UnencryptedRegex string
+	MACOnlyEncrypted                                    bool
+}
+
+// EncryptWith encrypts plain as Encrypt does, with the rules of opts
+// (none: every value is encrypted but those of keys ending in
+// _unencrypted, as plain `sops -e` does).
+func EncryptWith(t testing.TB, file string, plain []byte, opts Options, recipients ...string) []byte {
+	t.Helper()
+	if opts.EncryptedRegex == "" && opts.UnencryptedRegex == "" && opts.UnencryptedSuffix == "" {
+		opts.UnencryptedSuffix = "_unencrypted"
+	}
 	st := storeFor(file)
 	branches, err := st.LoadPlainFile(plain)
 	if err != nil {
@@ -76,10 +94,13 @@ func Encrypt(t testing.TB, file string, plain []byte, recipients ...string) []by
 		group = append(group, mk)
 	}
 	tree := sops.Tree{Branches: branches, Metadata: sops.Metadata{
-		KeyGroups:      []sops.KeyGroup{group},
-		EncryptedRegex: EncryptedRegex,
-		Version:        "3.13.3",
-		LastModified:   time.Now().UTC().Truncate(time.Second),
+		KeyGroups:         []sops.KeyGroup{group},
+		EncryptedRegex:    opts.EncryptedRegex,
+		UnencryptedSuffix: opts.UnencryptedSuffix,
+		UnencryptedRegex:  opts.UnencryptedRegex,
+		MACOnlyEncrypted:  opts.MACOnlyEncrypted,
+		Version:           "3.13.3",
+		LastModified:      time.Now().UTC().Truncate(time.Second),
 	}}
 	mac, err := tree.Encrypt(key, aes.NewCipher())
 	if err != nil {
@@ -175,4 +196,32 @@ func lookup(b sops.TreeBranch, keyPath []string) (string, bool) {
 	}
 	s, ok := v.(string)
 	return s, ok
+}
+
+// Decrypt decrypts an encrypted file with the sops library, checks its
+// MAC, and returns it as plain text in the file's format: the reference
+// mcp's own reader is compared with.
+func Decrypt(t testing.TB, file string, enc []byte, id age.Identity) []byte {
+	t.Helper()
+	st := storeFor(file)
+	tree, err := st.LoadEncryptedFile(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := dataKey(t, tree, id)
+	mac, err := tree.Decrypt(key, aes.NewCipher())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := aes.NewCipher().Decrypt(tree.Metadata.MessageAuthenticationCode, key, tree.Metadata.LastModified.Format(time.RFC3339))
+	if err != nil || stored != mac {
+		t.Fatalf("sops: MAC mismatch (%v)", err)
+	}
+	out, err := st.(interface {
+		EmitPlainFile(sops.TreeBranches) ([]byte, error)
+	}).EmitPlainFile(tree.Branches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
