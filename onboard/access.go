@@ -50,6 +50,31 @@ func (c *clients) mayDo(ctx context.Context, plan []planned, stale []*unstructur
 	for _, s := range stale {
 		rights = append(rights, Right{"delete", gvrOf(s.GetKind()), s.GetNamespace()})
 	}
+	return c.refuse(ctx, rights)
+}
+
+// mayRead asks whether the operator may read what the plan reads; when
+// not, it names those rights and the create rights a first run needs.
+func (c *clients) mayRead(ctx context.Context, ws []want) error {
+	var rights []Right
+	for _, w := range ws {
+		rights = append(rights, Right{"get", w.gvr, w.obj.GetNamespace()})
+	}
+	for _, gvr := range rbacGVRs {
+		rights = append(rights, Right{"list", gvr, ""})
+	}
+	missing, err := c.missing(ctx, rights)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	for _, w := range ws {
+		rights = append(rights, Right{"create", w.gvr, w.obj.GetNamespace()})
+	}
+	return c.refuse(ctx, rights)
+}
+
+// refuse fails with every right of rights the operator lacks.
+func (c *clients) refuse(ctx context.Context, rights []Right) error {
 	missing, err := c.missing(ctx, rights)
 	if err != nil {
 		return err

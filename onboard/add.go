@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -130,10 +131,27 @@ func Add(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := c.tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var keep *unstructured.Unstructured
+	if len(tokens) > 0 && !opts.Rotate {
+		keep, tokens = tokens[0], tokens[1:]
+	}
 	res := &Result{Version: version, Credential: credentialOf(cfg)}
 	for _, p := range plan {
 		res.Steps = append(res.Steps, Step{p.action, p.ref()})
 	}
+	if keep != nil {
+		res.Steps = append(res.Steps, Step{Keep, ref("Secret", Namespace, keep.GetName())})
+	} else {
+		res.Steps = append(res.Steps, Step{Create, ref("Secret", Namespace, TokenSecretPrefix+"*")})
+		plan = append(plan, planned{want: tokenSecret(), action: Create})
+	}
+	// Old tokens (and, on a rotation, the current one) go once the new
+	// one works.
+	stale = append(stale, tokens...)
 	for _, s := range stale {
 		res.Steps = append(res.Steps, Step{Delete, ref(s.GetKind(), s.GetNamespace(), s.GetName())})
 	}
@@ -152,14 +170,17 @@ func Add(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	}
 	for _, p := range plan {
 		made, err := c.ensure(ctx, p)
-		if made {
-			created = append(created, p.want)
+		if made != nil {
+			created = append(created, want{gvr: p.gvr, obj: made})
 		}
 		if err != nil {
 			return nil, rollback(err)
 		}
+		if p.gvr == secretGVR {
+			keep = made
+		}
 	}
-	token, err := c.waitToken(ctx, opts.TokenTimeout)
+	token, err := c.waitToken(ctx, keep.GetName(), opts.TokenTimeout)
 	if err != nil {
 		return nil, rollback(err)
 	}
@@ -176,6 +197,9 @@ func Add(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 // objects are no longer wanted.
 func (c *clients) plan(ctx context.Context, opts Options) ([]planned, []*unstructured.Unstructured, error) {
 	ws := desired(opts.RBAC)
+	if err := c.mayRead(ctx, ws); err != nil {
+		return nil, nil, err
+	}
 	out := make([]planned, 0, len(ws))
 	wanted := map[string]bool{}
 	for _, w := range ws {
@@ -187,6 +211,9 @@ func (c *clients) plan(ctx context.Context, opts Options) ([]planned, []*unstruc
 			continue
 		case err != nil:
 			return nil, nil, fmt.Errorf("read %s: %w", w.ref(), err)
+		}
+		if live.GetDeletionTimestamp() != nil {
+			return nil, nil, fmt.Errorf("%s is being deleted: run again once it is gone", w.ref())
 		}
 		p := planned{want: w, live: live, action: Keep}
 		for _, f := range w.compare {
@@ -229,31 +256,59 @@ func kindOf(resource string) string {
 	}[resource]
 }
 
-// ensure makes the live object what p wants; made reports whether it
-// created the object (so that a rollback deletes it).
-func (c *clients) ensure(ctx context.Context, p planned) (made bool, err error) {
+// ensure makes the live object what p wants; made is the object it
+// created, if it did (so that a rollback deletes it).
+func (c *clients) ensure(ctx context.Context, p planned) (made *unstructured.Unstructured, err error) {
 	r := c.dyn.Resource(p.gvr).Namespace(p.obj.GetNamespace())
 	switch p.action {
 	case Keep:
-		return false, nil
+		return nil, nil
 	case Update:
 		u := p.live.DeepCopy()
 		for _, f := range p.compare {
 			u.Object[f] = p.obj.Object[f]
 		}
 		if _, err := r.Update(ctx, u, metav1.UpdateOptions{FieldManager: fieldManager}); err != nil {
-			return false, fmt.Errorf("update %s: %w", p.ref(), err)
+			return nil, fmt.Errorf("update %s: %w", p.ref(), err)
 		}
-		return false, nil
+		return nil, nil
 	case Replace:
 		if err := c.deleteObj(ctx, p.live); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	if _, err := r.Create(ctx, p.obj, metav1.CreateOptions{FieldManager: fieldManager}); err != nil {
-		return false, fmt.Errorf("create %s: %w", p.ref(), err)
+	made, err = r.Create(ctx, p.obj, metav1.CreateOptions{FieldManager: fieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", p.ref(), err)
 	}
-	return true, nil
+	made.SetKind(p.obj.GetKind())
+	return made, nil
+}
+
+// tokens are the token Secrets of earlier runs, newest first.
+func (c *clients) tokens(ctx context.Context) ([]*unstructured.Unstructured, error) {
+	list, err := c.dyn.Resource(secretGVR).Namespace(Namespace).List(ctx, metav1.ListOptions{LabelSelector: accessSelector})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list Secrets in %s: %w", Namespace, err)
+	}
+	var out []*unstructured.Unstructured
+	for i := range list.Items {
+		u := &list.Items[i]
+		if u.Object["type"] == "kubernetes.io/service-account-token" && u.GetDeletionTimestamp() == nil {
+			u.SetKind("Secret")
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *unstructured.Unstructured) int {
+		if c := b.GetCreationTimestamp().Compare(a.GetCreationTimestamp().Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.GetName(), b.GetName())
+	})
+	return out, nil
 }
 
 // fieldManager names mcp's onboarding in managedFields.
@@ -286,25 +341,36 @@ func (c *clients) deleteAll(created []want) error {
 	for _, w := range slices.Backward(created) {
 		errs = append(errs, c.deleteObj(ctx, w.obj))
 	}
+	// A namespace takes a moment to go; a run again right away would
+	// find it terminating.
+	for _, w := range created {
+		for w.gvr == namespaceGVR && ctx.Err() == nil {
+			_, err := c.dyn.Resource(namespaceGVR).Get(ctx, w.obj.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // waitToken waits until the token controller has filled in the token of
-// the ServiceAccount's Secret and returns it.
-func (c *clients) waitToken(ctx context.Context, timeout time.Duration) (string, error) {
+// the Secret name and returns it.
+func (c *clients) waitToken(ctx context.Context, name string, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		s, err := c.kube.CoreV1().Secrets(Namespace).Get(ctx, TokenSecret, metav1.GetOptions{})
+		s, err := c.kube.CoreV1().Secrets(Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err == nil && len(s.Data["token"]) > 0 {
 			return string(s.Data["token"]), nil
 		}
 		select {
 		case <-ctx.Done():
 			if err != nil {
-				return "", fmt.Errorf("read Secret %s/%s: %w", Namespace, TokenSecret, err)
+				return "", fmt.Errorf("read Secret %s/%s: %w", Namespace, name, err)
 			}
-			return "", fmt.Errorf("Secret %s/%s: no token after %s: is kube-controller-manager's token controller running?", Namespace, TokenSecret, timeout)
+			return "", fmt.Errorf("Secret %s/%s: no token after %s: is kube-controller-manager's token controller running?", Namespace, name, timeout)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -18,9 +18,12 @@ const (
 	Namespace = object.SystemNamespace
 	// ServiceAccount is the identity mcp acts as.
 	ServiceAccount = "mcp"
-	// TokenSecret is the kubernetes.io/service-account-token Secret whose
-	// token the kubeconfig carries.
-	TokenSecret = "mcp-token"
+	// TokenSecretPrefix starts the generated name of the
+	// kubernetes.io/service-account-token Secret whose token the
+	// kubeconfig carries. A token of such a Secret is a function of the
+	// Secret's and the ServiceAccount's names and UID: a rotation makes a
+	// Secret of another name.
+	TokenSecretPrefix = "mcp-token-"
 	// rbacName names the Roles and RoleBindings of namespaced access.
 	rbacName = "mcp"
 	// clusterAdminBinding binds ServiceAccount to cluster-admin.
@@ -108,7 +111,13 @@ type want struct {
 func (w want) kind() string { return w.obj.GetKind() }
 
 // ref is the object's name as the steps print it.
-func (w want) ref() string { return ref(w.obj.GetKind(), w.obj.GetNamespace(), w.obj.GetName()) }
+func (w want) ref() string {
+	name := w.obj.GetName()
+	if name == "" {
+		name = w.obj.GetGenerateName() + "*"
+	}
+	return ref(w.obj.GetKind(), w.obj.GetNamespace(), name)
+}
 
 func ref(kind, ns, name string) string {
 	if ns == "" {
@@ -181,9 +190,14 @@ func desired(r RBAC) []want {
 				binding("RoleBinding", ns, rbacName, "Role", rbacName))
 		}
 	}
-	secret := newObj("v1", "Secret", Namespace, TokenSecret)
+	return out
+}
+
+// tokenSecret is a new token Secret, named by the server.
+func tokenSecret() want {
+	secret := newObj("v1", "Secret", Namespace, "")
+	secret.SetGenerateName(TokenSecretPrefix)
 	secret.SetAnnotations(map[string]string{"kubernetes.io/service-account.name": ServiceAccount})
 	secret.Object["type"] = "kubernetes.io/service-account-token"
-	out = append(out, want{gvr: secretGVR, obj: secret})
-	return out
+	return want{gvr: secretGVR, obj: secret}
 }
