@@ -167,7 +167,9 @@ func (c *Committer) Commit(message string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s := st.File(c.rel); s.Staging == git.Unmodified {
+	// Status lists changed files only: one it does not list is committed
+	// as it is.
+	if s, ok := st[c.rel]; !ok || s.Staging == git.Unmodified {
 		return "", nil
 	}
 	sig := c.signature()

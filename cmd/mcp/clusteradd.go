@@ -193,18 +193,22 @@ func (o *clusterAddOptions) writeCredential(out, report io.Writer, name, credPat
 }
 
 func nextSteps(w io.Writer, name string, committed bool, output string) {
-	fmt.Fprintln(w, "next:")
+	steps := make([]string, 0, 3)
 	if output == "secret" {
-		fmt.Fprintf(w, "  - apply the Secret printed on stdout to mcp's cluster (kubectl apply --server-side --field-manager mcp-cluster-%s -f -)\n", name)
+		steps = append(steps, fmt.Sprintf("apply the Secret printed on stdout to mcp's cluster: kubectl apply --server-side --field-manager mcp-cluster-%s -f -", name))
 	} else {
-		fmt.Fprintf(w, "  - mount the kubeconfig into mcp's credentials volume (key %s of Secret %s/%s)\n", name, credentialsSecretNamespace, credentialsSecret)
+		steps = append(steps, fmt.Sprintf("put the kubeconfig into mcp's credentials volume: key %s of Secret %s/%s", name, credentialsSecretNamespace, credentialsSecret))
 	}
 	if committed {
-		fmt.Fprintf(w, "  - push branch add-cluster-%s and open a pull request\n", name)
+		steps = append(steps, fmt.Sprintf("push branch add-cluster-%s and open a pull request", name))
 	} else {
-		fmt.Fprintf(w, "  - commit %s and open a pull request\n", onboard.ClusterFile(name))
+		steps = append(steps, fmt.Sprintf("commit %s and open a pull request", onboard.ClusterFile(name)))
 	}
-	fmt.Fprintf(w, "  - mcp cluster check %s --dir DIR --credentials-dir DIR\n", name)
+	steps = append(steps, fmt.Sprintf("once mcp has the kubeconfig: mcp cluster check %s --dir DIR --credentials-dir DIR", name))
+	fmt.Fprintln(w, "next:")
+	for i, s := range steps {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
 }
 
 // writableDir makes dir (0700) when missing and checks that a file can be
