@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
@@ -255,6 +256,22 @@ func TestClusterCommands(t *testing.T) {
 		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
 	}
 
+	// --rotate: a new token in the kubeconfig; the old one is refused.
+	code, out, errOut = run(append(slices.Clone(add), "--rotate")...)
+	if code != exitOK || !strings.Contains(out, "+ Secret mcp-system/mcp-token-*") || !strings.Contains(out, "wrote "+filepath.Join(creds, "eu")) {
+		t.Fatalf("add --rotate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	token2 := checkCredential(t, filepath.Join(creds, "eu"), eu)
+	old := rest.CopyConfig(eu.RESTConfig())
+	old.BearerToken = token1
+	testenv.Eventually(t, 30*time.Second, "the rotated-out token is refused", func() bool {
+		_, err := kubernetes.NewForConfigOrDie(old).CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		return apierrors.IsUnauthorized(err) && token2 != token1
+	})
+	if code, out, errOut = run(checkArgs...); code != exitOK {
+		t.Fatalf("check after a rotation: exit %d\n%s\n%s", code, out, errOut)
+	}
+
 	// Namespaced rights: a cluster-scoped object placed there fails,
 	// clearly, through mcp apply; check reports the missing right.
 	code, out, errOut = run(append(slices.Clone(add), "--rbac", "namespaced:web")...)
@@ -300,14 +317,14 @@ func TestClusterCommands(t *testing.T) {
 	// only place a token is printed.
 	code, out, errOut = mcp(t, append(slices.Clone(add), "--output", "secret")...)
 	printed = append(printed, errOut)
-	if code != exitOK || strings.Contains(errOut, token1) {
+	if code != exitOK || strings.Contains(errOut, token2) {
 		t.Fatalf("add --output secret: exit %d\n%s", code, errOut)
 	}
 	var secret corev1.Secret
 	if err := yaml.Unmarshal([]byte(out), &secret); err != nil || secret.Name != "mcp-clusters" || secret.Namespace != "mcp-system" {
 		t.Fatalf("add --output secret printed %v:\n%s", err, out)
 	}
-	if kc, err := clientcmd.Load(secret.Data["eu"]); err != nil || kc.AuthInfos["eu"].Token != token1 {
+	if kc, err := clientcmd.Load(secret.Data["eu"]); err != nil || kc.AuthInfos["eu"].Token != token2 {
 		t.Fatalf("the Secret's kubeconfig: %v", err)
 	}
 	if b64 := base64.StdEncoding.EncodeToString(secret.Data["eu"]); !strings.Contains(out, b64) {
@@ -334,10 +351,10 @@ func TestClusterCommands(t *testing.T) {
 
 	// No token anywhere but the Secret manifest asked for.
 	all := strings.Join(printed, "\n") + logs()
-	if !strings.Contains(logs(), "level") && !strings.Contains(logs(), "msg") {
-		t.Logf("no log lines were captured")
+	if !strings.Contains(logs(), "cluster add: access set up") || !strings.Contains(logs(), "cluster rm: access revoked") {
+		t.Fatalf("the logs were not captured:\n%s", logs())
 	}
-	if strings.Contains(all, token1) {
+	if strings.Contains(all, token1) || strings.Contains(all, token2) {
 		t.Fatal("a token was printed or logged")
 	}
 }

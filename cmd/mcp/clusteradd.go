@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -125,6 +126,10 @@ func (o *clusterAddOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", name, err)
 	}
+	for _, s := range res.Steps {
+		slog.Debug("cluster add", "cluster", name, "step", s.String(), "dryRun", o.dryRun)
+	}
+	slog.Info("cluster add: access set up", "cluster", name, "server", res.Credential.Server, "version", res.Version, "changed", res.Changed(), "rbac", rbac.String())
 	report := cmd.OutOrStdout()
 	if o.output == "secret" {
 		report = cmd.ErrOrStderr() // stdout is the manifest's

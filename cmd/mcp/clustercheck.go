@@ -74,7 +74,11 @@ func checkCluster(cmd *cobra.Command, fleet *render.Fleet, cs render.ClusterStat
 	fmt.Fprintf(out, "cluster %s: reachable at %s, Kubernetes %s\n", name, cfg.Host, version)
 	var problems []error
 	// 2. the token.
-	fmt.Fprintf(out, "  token: %s\n", tokenValidity(cfg.BearerToken, cfg.BearerTokenFile))
+	validity, expired := tokenValidity(cfg.BearerToken, cfg.BearerTokenFile)
+	fmt.Fprintf(out, "  token: %s\n", validity)
+	if expired {
+		problems = append(problems, fmt.Errorf("cluster %s: the token has expired: run mcp cluster add %s --rotate", name, name))
+	}
 	// 3. the inventory.
 	missing, err := onboard.MissingRights(ctx, cfg, onboard.InventoryRights)
 	switch {
@@ -142,27 +146,27 @@ func unjoin(err error) []error {
 }
 
 // tokenValidity says how long the credential's bearer token is valid,
-// without showing it.
-func tokenValidity(token, tokenFile string) string {
+// without showing it, and whether it has expired.
+func tokenValidity(token, tokenFile string) (string, bool) {
 	if token == "" && tokenFile != "" {
 		data, err := os.ReadFile(tokenFile)
 		if err != nil {
-			return "token file unreadable: " + err.Error()
+			return "token file unreadable: " + err.Error(), false
 		}
 		token = strings.TrimSpace(string(data))
 	}
 	if token == "" {
-		return "no bearer token (client certificate or exec plugin): its validity is not known here"
+		return "no bearer token (client certificate or exec plugin): its validity is not known here", false
 	}
 	exp, ok := onboard.Expiry(token)
 	switch {
 	case !ok:
-		return "not a JWT: its validity is known to the server only"
+		return "not a JWT: its validity is known to the server only", false
 	case exp.IsZero():
-		return "does not expire (a ServiceAccount token Secret: valid until the Secret is deleted)"
+		return "does not expire (a ServiceAccount token Secret: valid until the Secret is deleted)", false
 	case time.Until(exp) <= 0:
-		return fmt.Sprintf("EXPIRED at %s", exp.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("EXPIRED at %s", exp.UTC().Format(time.RFC3339)), true
 	default:
-		return fmt.Sprintf("valid until %s (%s from now)", exp.UTC().Format(time.RFC3339), time.Until(exp).Round(time.Minute))
+		return fmt.Sprintf("valid until %s (%s from now)", exp.UTC().Format(time.RFC3339), time.Until(exp).Round(time.Minute)), false
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,6 +102,7 @@ func (o *clusterRmOptions) run(cmd *cobra.Command, name string) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: revoke: %w", name, err)
 		}
+		slog.Info("cluster rm: access revoked", "cluster", name, "deleted", len(steps), "dryRun", o.dryRun)
 		fmt.Fprintf(out, "cluster %s: revoke mcp's access\n", name)
 		for _, s := range steps {
 			fmt.Fprintf(out, "  %s\n", s)
