@@ -135,8 +135,11 @@ func Add(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A token Secret outlives a deleted ServiceAccount only until the
+	// token controller sees it: a new ServiceAccount gets a new token.
+	newSA := slices.ContainsFunc(plan, func(p planned) bool { return p.gvr == serviceAccountGVR && p.action == Create })
 	var keep *unstructured.Unstructured
-	if len(tokens) > 0 && !opts.Rotate {
+	if len(tokens) > 0 && !opts.Rotate && !newSA {
 		keep, tokens = tokens[0], tokens[1:]
 	}
 	res := &Result{Version: version, Credential: credentialOf(cfg)}
