@@ -18,6 +18,10 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// ErrUnverified means the operator's kubeconfig does not verify the
+// server: mcp's would not either.
+var ErrUnverified = errors.New("unverified server")
+
 // Options say what Add does.
 type Options struct {
 	// RBAC is the rights the ServiceAccount gets.
@@ -119,6 +123,10 @@ type planned struct {
 // creates anything it asks the server whether the operator may do it all;
 // when a step fails, what this run created is deleted again.
 func Add(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
+	if cfg.Insecure {
+		// The written kubeconfig would skip verification too, for good.
+		return nil, fmt.Errorf("%w: the kubeconfig does not verify the server's certificate; give its CA (certificate-authority-data) so that mcp can", ErrUnverified)
+	}
 	version, err := ServerVersion(cfg)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -83,6 +84,15 @@ func TestAddRotateRestrictRevoke(t *testing.T) {
 	ctx := context.Background()
 	cfg, kube := admin(t)
 	opts := DefaultOptions()
+
+	// A kubeconfig that does not verify the server is refused: the
+	// written one would not either.
+	unverified := rest.CopyConfig(cfg)
+	unverified.CAData = nil
+	unverified.Insecure = true
+	if _, err := Add(ctx, unverified, opts); !errors.Is(err, ErrUnverified) {
+		t.Fatalf("add with an unverified server: %v", err)
+	}
 
 	// Insufficient rights first, while the cluster holds nothing of mcp:
 	// an identity that may only read namespaces is told what it lacks,

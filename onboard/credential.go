@@ -21,9 +21,7 @@ type Credential struct {
 	Server        string
 	CAData        []byte
 	TLSServerName string
-	// Insecure carries the operator's insecure-skip-tls-verify over.
-	Insecure bool
-	Token    string
+	Token         string
 }
 
 // String never shows the token, so that a Credential printed by mistake
@@ -41,7 +39,7 @@ func credentialOf(cfg *rest.Config) Credential {
 	if len(ca) == 0 && cfg.CAFile != "" {
 		ca, _ = os.ReadFile(cfg.CAFile) // unreadable: the request above would have failed
 	}
-	return Credential{Server: cfg.Host, CAData: ca, TLSServerName: cfg.ServerName, Insecure: cfg.Insecure}
+	return Credential{Server: cfg.Host, CAData: ca, TLSServerName: cfg.ServerName}
 }
 
 // Kubeconfig is a kubeconfig of one context, named name, that reaches the
@@ -50,8 +48,7 @@ func credentialOf(cfg *rest.Config) Credential {
 func (c Credential) Kubeconfig(name string) ([]byte, error) {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters[name] = &clientcmdapi.Cluster{
-		Server: c.Server, CertificateAuthorityData: c.CAData,
-		TLSServerName: c.TLSServerName, InsecureSkipTLSVerify: c.Insecure,
+		Server: c.Server, CertificateAuthorityData: c.CAData, TLSServerName: c.TLSServerName,
 	}
 	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: c.Token}
 	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
