@@ -170,7 +170,7 @@ func (o *clusterAddOptions) run(cmd *cobra.Command, name string) error {
 			fmt.Fprintf(report, "committed %s on branch add-cluster-%s\n", h[:12], name)
 		}
 	}
-	nextSteps(report, name, o.commit, o.output)
+	nextSteps(report, name, o.commit, o.output, o.dir, o.credentialsDir)
 	return nil
 }
 
@@ -197,7 +197,7 @@ func (o *clusterAddOptions) writeCredential(out, report io.Writer, name, credPat
 	return nil
 }
 
-func nextSteps(w io.Writer, name string, committed bool, output string) {
+func nextSteps(w io.Writer, name string, committed bool, output, dir, credentialsDir string) {
 	steps := make([]string, 0, 3)
 	if output == "secret" {
 		steps = append(steps, fmt.Sprintf("apply the Secret printed on stdout to mcp's cluster: kubectl apply --server-side --field-manager mcp-cluster-%s -f -", name))
@@ -209,7 +209,7 @@ func nextSteps(w io.Writer, name string, committed bool, output string) {
 	} else {
 		steps = append(steps, fmt.Sprintf("commit %s and open a pull request", onboard.ClusterFile(name)))
 	}
-	steps = append(steps, fmt.Sprintf("once mcp has the kubeconfig: mcp cluster check %s --dir DIR --credentials-dir DIR", name))
+	steps = append(steps, fmt.Sprintf("check the access as mcp will use it: mcp cluster check %s --dir %s --credentials-dir %s", name, dir, credentialsDir))
 	fmt.Fprintln(w, "next:")
 	for i, s := range steps {
 		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
