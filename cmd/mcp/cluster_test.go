@@ -331,6 +331,19 @@ func TestClusterCommands(t *testing.T) {
 		t.Fatal("the Secret's data is not the base64 of the kubeconfig")
 	}
 
+	// rm --dry-run --revoke: what would go, and nothing goes.
+	before = fleetState(t, kube, dir, repo, creds)
+	code, out, errOut = run("cluster", "rm", "eu", "--dir", dir, "--force", "--revoke", "--kubeconfig", eu.Kubeconfig, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "- ServiceAccount mcp-system/mcp") || !strings.Contains(out, "would remove") {
+		t.Fatalf("rm --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := fleetState(t, kube, dir, repo, creds); got != before {
+		t.Fatalf("rm --dry-run changed the fleet:\n%s", got)
+	}
+	if _, err := kube.CoreV1().ServiceAccounts("mcp-system").Get(ctx, "mcp", metav1.GetOptions{}); err != nil {
+		t.Fatalf("rm --dry-run deleted the ServiceAccount: %v", err)
+	}
+
 	// rm --revoke: the access goes, the credential stops working.
 	code, out, errOut = run("cluster", "rm", "eu", "--dir", dir, "--force", "--revoke", "--kubeconfig", eu.Kubeconfig)
 	if code != exitOK || !strings.Contains(out, "- ServiceAccount mcp-system/mcp") || !strings.Contains(out, "- ClusterRoleBinding mcp-cluster-admin") {
