@@ -63,6 +63,7 @@ func (c *clients) mayRead(ctx context.Context, ws []want) error {
 	for _, gvr := range rbacGVRs {
 		rights = append(rights, Right{"list", gvr, ""})
 	}
+	rights = append(rights, Right{"list", secretGVR, Namespace})
 	missing, err := c.missing(ctx, rights)
 	if err != nil || len(missing) == 0 {
 		return err
