@@ -63,6 +63,7 @@ func addCommands(root *cobra.Command) {
 	root.AddCommand(newDiffCmd())
 	root.AddCommand(newApplyCmd())
 	root.AddCommand(newRunCmd())
+	root.AddCommand(newClusterCmd())
 }
 
 // applyEnv sets every flag that was not given on the command line from its

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"reconciler/membership": {},
 
 	"internal/target": {"apply", "render"},
+	"onboard":         {"internal/object"},
 	"apply":           {"diff", "internal/object", "internal/redact", "internal/version"},
 	"diff":            {"internal/object"},
 	"render/...":      {"render/...", "source", "source/helmrepo", "internal/object", "internal/redact", "internal/version"},

@@ -41,6 +41,8 @@ type Cluster struct {
 	mu        sync.Mutex
 	etcd      *proc
 	apiserver *proc
+	// controllers is the kube-controller-manager of Options.TokenController.
+	controllers *proc
 }
 
 // proc is a child process and a channel closed when it has exited.
@@ -146,6 +148,10 @@ func (c *Cluster) StopAPIServer() {
 }
 
 func (c *Cluster) stopAll() {
+	c.mu.Lock()
+	stop(c.controllers)
+	c.controllers = nil
+	c.mu.Unlock()
 	c.StopAPIServer()
 	c.mu.Lock()
 	defer c.mu.Unlock()

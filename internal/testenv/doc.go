@@ -15,6 +15,11 @@
 // the layout mcp expects of --credentials-dir. A cluster's apiserver can be
 // stopped and started again (its etcd keeps the data) to test outages.
 //
+// Options.TokenController also starts a kube-controller-manager beside
+// each apiserver with only the token and namespace controllers: the
+// tokens of kubernetes.io/service-account-token Secrets are filled in and
+// deleted namespaces go away, without a kubelet.
+//
 // When the binaries are missing, Start fails with "run make testenv": tests
 // that need a control plane never skip silently.
 //

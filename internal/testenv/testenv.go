@@ -26,6 +26,11 @@ type Options struct {
 	// BinDir holds kube-apiserver and etcd. Default: $MCP_TESTENV_BIN, or
 	// bin/ at the root of the mcp module above the working directory.
 	BinDir string
+	// TokenController starts kube-controller-manager (of BinDir) beside
+	// each apiserver with only the controllers that fill in the tokens of
+	// kubernetes.io/service-account-token Secrets and finish the deletion
+	// of namespaces; no kubelet, no scheduler.
+	TokenController bool
 }
 
 // Env is a set of running control planes.
@@ -67,7 +72,14 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 				errs[i] = fmt.Errorf("cluster %s: %w", name, errs[i])
 				return
 			}
-			errs[i] = c.writeKubeconfig(filepath.Join(env.KubeconfigDir, name))
+			if errs[i] = c.writeKubeconfig(filepath.Join(env.KubeconfigDir, name)); errs[i] != nil {
+				return
+			}
+			if opts.TokenController {
+				if errs[i] = c.startTokenController(ctx); errs[i] != nil {
+					errs[i] = fmt.Errorf("cluster %s: %w", name, errs[i])
+				}
+			}
 		})
 	}
 	wg.Wait()
