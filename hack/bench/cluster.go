@@ -112,8 +112,12 @@ func (c *clusterBench) applyBoth(ctx context.Context, st *state, force bool) (pe
 	return
 }
 
+// maxObjects lifts the per-cluster object limit above the largest row
+// (its ConfigMaps and their Namespace).
+const maxObjects = "100000"
+
 func (c *clusterBench) mcpArgs(st *state) []string {
-	args := []string{"apply", "--dir", st.repo, "--credentials-dir", c.env.KubeconfigDir, "--log-level", "warn"}
+	args := []string{"apply", "--dir", st.repo, "--credentials-dir", c.env.KubeconfigDir, "--log-level", "warn", "--max-objects", maxObjects}
 	for _, name := range st.onlyClusterArg {
 		args = append(args, "--cluster", name)
 	}

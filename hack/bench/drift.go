@@ -58,7 +58,7 @@ func (c *clusterBench) drift(ctx context.Context, st *state) (drift, idle row, e
 		return drift, idle, err
 	}
 	cmd := exec.CommandContext(ctx, c.b.mcp, "run", "--dir", st.repo, "--credentials-dir", c.env.KubeconfigDir,
-		"--listen", "127.0.0.1:"+strconv.Itoa(port), "--log-level", "warn")
+		"--listen", "127.0.0.1:"+strconv.Itoa(port), "--log-level", "warn", "--max-objects", maxObjects)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return drift, idle, err
