@@ -93,7 +93,11 @@ func (w *watchState) drifted(ev watch.Event) bool {
 // watch per kind, from the resourceVersion of the plan's LIST) and calls
 // drifted when one of them is changed or deleted by someone else, until
 // ctx is done. A reconcile then heals it within moments instead of at the
-// next drift interval. It may run while Plan and Apply run; a Plan that
+// next drift interval. A watch that fails because the cluster does not
+// answer calls drifted too (once per retry of the watch, which backs off
+// to a minute): a reconcile then finds the cluster Unreachable within
+// seconds of its apiserver going away. It may run while Plan and Apply
+// run; a Plan that
 // lists other kinds moves the watches to them. Watching costs a request
 // per kind when a watch is opened again (the apiserver ends them after
 // 30 to 60 minutes), nothing per object.
@@ -156,6 +160,11 @@ func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource
 			continue
 		}
 		if err != nil {
+			if IsUnreachable(err) {
+				// The watch cannot be opened again, or a broken
+				// connection ended it: the cluster stopped answering.
+				drifted()
+			}
 			select {
 			case <-ctx.Done():
 				return
