@@ -82,13 +82,17 @@ func (r Result) Failures() error {
 }
 
 // DiffPlan is the plan as diff prints it, with the cluster error and the
-// objects that could not be planned in its Err.
+// objects that could not be planned in its Err. A cluster that Classify
+// found Unreachable says so first, as mcp apply and mcp run do.
 func (r Result) DiffPlan() diff.ClusterPlan {
 	cp := diff.ClusterPlan{Cluster: r.Cluster}
 	if r.Plan != nil {
 		cp = r.Plan.Changes
 	}
 	errs := []error{r.Err}
+	if r.Status == Unreachable {
+		errs[0] = &unreachableError{msg: r.Message, err: r.Err}
+	}
 	if r.Plan != nil {
 		for _, e := range r.Plan.Errors {
 			errs = append(errs, e)
@@ -109,3 +113,14 @@ func (r *Result) countPlan() {
 	r.Failed = len(r.Errors)
 	r.Managed = r.Plan.Managed
 }
+
+// unreachableError is the cluster error of a plan of an Unreachable
+// cluster: the result word, then Classify's message.
+type unreachableError struct {
+	msg string
+	err error
+}
+
+func (e *unreachableError) Error() string { return string(Unreachable) + ": " + e.msg }
+
+func (e *unreachableError) Unwrap() error { return e.err }
