@@ -49,7 +49,8 @@ type Result struct {
 	// Plan is what was planned; nil when the plan could not be made.
 	Plan *Plan
 	// Counts of objects by what happened to them. Unchanged includes
-	// objects whose hash was refreshed; Updated includes adopted objects.
+	// objects whose hash was refreshed; Updated includes adopted and
+	// replaced objects.
 	Created, Updated, Deleted, Unchanged, Failed int
 	// Managed is the number of objects in the inventory afterwards.
 	Managed int
@@ -108,7 +109,7 @@ func (r Result) DiffPlan() diff.ClusterPlan {
 // countPlan fills the counts of a result that wrote nothing from its plan.
 func (r *Result) countPlan() {
 	s := r.Plan.Changes.Summary()
-	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update+s.Adopt, s.Delete, s.Unchanged
+	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update+s.Adopt+s.Replace, s.Delete, s.Unchanged
 	r.Errors = append(r.Errors, r.Plan.Errors...)
 	r.Failed = len(r.Errors)
 	r.Managed = r.Plan.Managed
