@@ -97,10 +97,9 @@ func (w *watchState) drifted(ev watch.Event) bool {
 // answer calls drifted too (once per retry of the watch, which backs off
 // to a minute): a reconcile then finds the cluster Unreachable within
 // seconds of its apiserver going away. It may run while Plan and Apply
-// run; a Plan that
-// lists other kinds moves the watches to them. Watching costs a request
-// per kind when a watch is opened again (the apiserver ends them after
-// 30 to 60 minutes), nothing per object.
+// run; a Plan that lists other kinds moves the watches to them. Watching
+// costs a request per kind when a watch is opened again (the apiserver
+// ends them after 30 to 60 minutes), nothing per object.
 func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 	running := map[schema.GroupVersionResource]context.CancelFunc{}
 	var wg sync.WaitGroup // one goroutine per kind; all ended before return

@@ -22,9 +22,9 @@ type worker struct {
 	revision string // of desired
 	applied  string // revision last applied; kept while unreachable
 
-	// logged is the result and time of the last reconcile logged at
-	// info level; see quiet.
-	logged   apply.Status
+	// logged is the status of the last reconcile logged at info level,
+	// and when; see quiet.
+	logged   status.Cluster
 	loggedAt time.Time
 
 	kick   chan struct{}
@@ -196,12 +196,13 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 const failureLogGap = time.Minute
 
 // quiet reports whether the reconcile that ended in st repeats a failure
-// logged less than failureLogGap ago; it records when one is logged.
+// logged less than failureLogGap ago (same result, revision and failed
+// objects; the message may differ); it records when one is logged.
 func (w *worker) quiet(st status.Cluster) bool {
-	repeat := (st.Result == apply.Failed || st.Result == apply.Unreachable) && st.Result == w.logged
-	if repeat && time.Since(w.loggedAt) < failureLogGap {
+	failed := st.Result == apply.Failed || st.Result == apply.Unreachable
+	if failed && status.SameRecord(w.logged, st) && time.Since(w.loggedAt) < failureLogGap {
 		return true
 	}
-	w.logged, w.loggedAt = st.Result, time.Now()
+	w.logged, w.loggedAt = st, time.Now()
 	return false
 }
