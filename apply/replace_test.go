@@ -319,3 +319,36 @@ func tryCreate(t *testing.T, ns string) error {
 	}
 	return err
 }
+
+// TestImmutableSecretIsReplacedWithoutItsValues: an immutable Secret whose
+// data changes is replaced; its plan names the refused field but shows no
+// value, old or new, in any format.
+func TestImmutableSecretIsReplacedWithoutItsValues(t *testing.T) {
+	ns := "repsec-" + dnsName(t.Name())[:16]
+	secret := func(v string) Target {
+		return Target{Name: "eu", Config: restConfig("eu"), Objects: objects(t, namespace(ns)+
+			"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: "+ns+replaceOn+"\nimmutable: true\nstringData: {password: "+v+"}\n")}
+	}
+	opts := testOptions(t)
+	if r := Reconcile(context.Background(), secret("hunter2-old"), opts); r.Status != Synced {
+		t.Fatalf("first apply: %s %q %v", r.Status, r.Message, r.Failures())
+	}
+	dry := DiffAll(context.Background(), []Target{secret("hunter2-new")}, opts)[0]
+	ch, ok := changeOf(dry.Plan, object.Key{Kind: "Secret", Namespace: ns, Name: "creds"})
+	if !ok || ch.Action != diff.Replace || len(ch.Fields) == 0 || !ch.Fields[0].Sensitive {
+		t.Fatalf("the Secret's change: %+v", ch)
+	}
+	plan := diff.Plan{Clusters: []diff.ClusterPlan{dry.DiffPlan()}}
+	var out bytes.Buffer
+	diff.WriteText(&out, plan, diff.TextOptions{})
+	diff.WriteMarkdown(&out, plan)
+	diff.WriteJSON(&out, plan)
+	for _, v := range []string{"hunter2", "aHVudGVyMi"} { // plain and base64
+		if strings.Contains(out.String(), v) {
+			t.Fatalf("the plan shows a Secret value:\n%s", out.String())
+		}
+	}
+	if r := Reconcile(context.Background(), secret("hunter2-new"), opts); r.Status != Synced || r.Updated != 1 {
+		t.Fatalf("apply: %s %q, %d updated; %v", r.Status, r.Message, r.Updated, r.Failures())
+	}
+}
