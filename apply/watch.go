@@ -95,7 +95,7 @@ func (w *watchState) drifted(ev watch.Event) bool {
 // ctx is done. A reconcile then heals it within moments instead of at the
 // next drift interval. A watch that fails because the cluster does not
 // answer calls drifted too (once per retry of the watch, which backs off
-// to a minute): a reconcile then finds the cluster Unreachable within
+// to maxWatchRetry): a reconcile then finds the cluster Unreachable within
 // seconds of its apiserver going away. It may run while Plan and Apply
 // run; a Plan that lists other kinds moves the watches to them. Watching
 // costs a request per kind when a watch is opened again (the apiserver
@@ -131,6 +131,12 @@ func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 		}
 	}
 }
+
+// maxWatchRetry caps the wait before a failed watch is opened again. A
+// cluster that comes back after a long outage is watched again within it,
+// so that it going away once more is noticed as soon; while it is down
+// each watched kind costs one refused connection per interval.
+const maxWatchRetry = 10 * time.Second
 
 // watchKind watches one resource, opening the watch again where it ended.
 func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource, rv string, drifted func()) {
@@ -169,7 +175,7 @@ func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource
 				return
 			case <-time.After(retry):
 			}
-			retry = min(2*retry, time.Minute)
+			retry = min(2*retry, maxWatchRetry)
 		}
 	}
 }

@@ -18,7 +18,8 @@ const livenessGoal = 30 * time.Second
 // drift re-check an hour away, gcp-us's apiserver stops. Its broken drift
 // watch makes it Unreachable within seconds (mcp_cluster_up 0), it is
 // retried at a capped interval without a hot loop, and once the apiserver
-// is back it is Synced again on its own (mcp_cluster_up 1).
+// is back it is Synced again on its own (mcp_cluster_up 1). A second
+// outage right after is noticed as soon.
 func TestDeadClusterTurnsUnreachableAndBack(t *testing.T) {
 	var rec reports
 	d := startDaemon(t, "mcp-status", func(o *Options) {
@@ -88,6 +89,22 @@ func TestDeadClusterTurnsUnreachableAndBack(t *testing.T) {
 	}
 	t.Logf("Unreachable %s after the apiserver stopped; Synced %s after it was back; %d tries while down",
 		noticed.Round(10*time.Millisecond), recovered.Round(10*time.Millisecond), len(tries))
+
+	// Gone again soon after it came back: noticed as soon.
+	c.StopAPIServer()
+	restarted = false
+	stopped = time.Now()
+	testenv.Eventually(t, livenessGoal, "gcp-us Unreachable after its apiserver stopped again", func() bool {
+		return result(d, "gcp-us") == apply.Unreachable
+	})
+	t.Logf("Unreachable %s after the apiserver stopped again", time.Since(stopped).Round(10*time.Millisecond))
+	if err := c.StartAPIServer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	testenv.Eventually(t, livenessGoal, "gcp-us Synced after its apiserver came back again", func() bool {
+		return result(d, "gcp-us") == apply.Synced
+	})
 }
 
 // result is cluster's result on /status.
