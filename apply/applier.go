@@ -49,7 +49,8 @@ type Result struct {
 	// Plan is what was planned; nil when the plan could not be made.
 	Plan *Plan
 	// Counts of objects by what happened to them. Unchanged includes
-	// objects whose hash was refreshed; Updated includes adopted objects.
+	// objects whose hash was refreshed; Updated includes adopted and
+	// replaced objects.
 	Created, Updated, Deleted, Unchanged, Failed int
 	// Managed is the number of objects in the inventory afterwards.
 	Managed int
@@ -82,13 +83,17 @@ func (r Result) Failures() error {
 }
 
 // DiffPlan is the plan as diff prints it, with the cluster error and the
-// objects that could not be planned in its Err.
+// objects that could not be planned in its Err. A cluster that Classify
+// found Unreachable says so first, as mcp apply and mcp run do.
 func (r Result) DiffPlan() diff.ClusterPlan {
 	cp := diff.ClusterPlan{Cluster: r.Cluster}
 	if r.Plan != nil {
 		cp = r.Plan.Changes
 	}
 	errs := []error{r.Err}
+	if r.Status == Unreachable {
+		errs[0] = &unreachableError{msg: r.Message, err: r.Err}
+	}
 	if r.Plan != nil {
 		for _, e := range r.Plan.Errors {
 			errs = append(errs, e)
@@ -104,8 +109,19 @@ func (r Result) DiffPlan() diff.ClusterPlan {
 // countPlan fills the counts of a result that wrote nothing from its plan.
 func (r *Result) countPlan() {
 	s := r.Plan.Changes.Summary()
-	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update+s.Adopt, s.Delete, s.Unchanged
+	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update+s.Adopt+s.Replace, s.Delete, s.Unchanged
 	r.Errors = append(r.Errors, r.Plan.Errors...)
 	r.Failed = len(r.Errors)
 	r.Managed = r.Plan.Managed
 }
+
+// unreachableError is the cluster error of a plan of an Unreachable
+// cluster: the result word, then Classify's message.
+type unreachableError struct {
+	msg string
+	err error
+}
+
+func (e *unreachableError) Error() string { return string(Unreachable) + ": " + e.msg }
+
+func (e *unreachableError) Unwrap() error { return e.err }

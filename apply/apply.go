@@ -143,10 +143,11 @@ func (a *Applier) inInventory(it *item) bool {
 // (it may pass now that earlier steps ran, and its error is then the
 // apply's own).
 func (a *Applier) shouldApply(it *item) bool {
+	var immutable *ImmutableError
 	if it.err != nil {
-		return apierrors.ReasonForError(it.err) != metav1.StatusReasonUnknown
+		return apierrors.ReasonForError(it.err) != metav1.StatusReasonUnknown && !errors.As(it.err, &immutable)
 	}
-	return it.action == diff.Create || it.action == diff.Update || it.action == diff.Adopt || it.reapply
+	return it.action == diff.Create || it.action == diff.Update || it.action == diff.Adopt || it.action == diff.Replace || it.reapply
 }
 
 func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*outcome, done *atomic.Int64, tick func()) {
@@ -163,6 +164,14 @@ func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*out
 					return nil
 				}
 				it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
+			}
+			if it.action == diff.Replace {
+				u, err := a.replace(ctx, it)
+				o.done, o.live = err == nil, u
+				if err != nil {
+					o.err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "apply", Err: err}
+				}
+				return nil
 			}
 			u, err := a.ssa(ctx, it, false, false)
 			if apierrors.IsConflict(err) {
@@ -224,7 +233,7 @@ func (a *Applier) count(r *Result, p *Plan, outcomes map[*item]*outcome) {
 			r.Errors = append(r.Errors, o.err)
 		case o.done && it.src.Obj != nil && (it.action == diff.Create || retried && it.live == nil):
 			r.Created++
-		case o.done && it.src.Obj != nil && (it.action == diff.Update || it.action == diff.Adopt || retried):
+		case o.done && it.src.Obj != nil && (it.action == diff.Update || it.action == diff.Adopt || it.action == diff.Replace || retried):
 			r.Updated++
 		case retried:
 			r.Errors = append(r.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})

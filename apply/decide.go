@@ -38,7 +38,7 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 			g.Go(func() error {
 				after, err := a.ssa(gctx, it, true, true)
 				if err != nil {
-					it.err = err
+					it.refused(err, adopting(it, p.inventory)) // a replace, when immutable fields allow it
 					return nil
 				}
 				it.setChange(it.live, after)

@@ -45,4 +45,10 @@
 // not delete is kept (diff.Keep, see keepns.go), since deleting it would
 // delete them. A desired object that exists but that mcp never applied is
 // planned as diff.Adopt, so that taking it over is never silent.
+//
+// Immutable fields: a change the server's dry-run refuses because it
+// touches fields that cannot change once set is planned as diff.Replace
+// (delete, wait until gone, create) for Jobs and objects annotated
+// mcp.dev/replace: on-immutable, else it is an ImmutableError of the
+// object that names the fields and the annotation (replace.go).
 package apply

@@ -93,10 +93,13 @@ func (w *watchState) drifted(ev watch.Event) bool {
 // watch per kind, from the resourceVersion of the plan's LIST) and calls
 // drifted when one of them is changed or deleted by someone else, until
 // ctx is done. A reconcile then heals it within moments instead of at the
-// next drift interval. It may run while Plan and Apply run; a Plan that
-// lists other kinds moves the watches to them. Watching costs a request
-// per kind when a watch is opened again (the apiserver ends them after
-// 30 to 60 minutes), nothing per object.
+// next drift interval. A watch that fails because the cluster does not
+// answer calls drifted too (once per retry of the watch, which backs off
+// to maxWatchRetry): a reconcile then finds the cluster Unreachable within
+// seconds of its apiserver going away. It may run while Plan and Apply
+// run; a Plan that lists other kinds moves the watches to them. Watching
+// costs a request per kind when a watch is opened again (the apiserver
+// ends them after 30 to 60 minutes), nothing per object.
 func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 	running := map[schema.GroupVersionResource]context.CancelFunc{}
 	var wg sync.WaitGroup // one goroutine per kind; all ended before return
@@ -129,6 +132,12 @@ func (a *Applier) WatchDrift(ctx context.Context, drifted func()) {
 	}
 }
 
+// maxWatchRetry caps the wait before a failed watch is opened again. A
+// cluster that comes back after a long outage is watched again within it,
+// so that it going away once more is noticed as soon; while it is down
+// each watched kind costs one refused connection per interval.
+const maxWatchRetry = 10 * time.Second
+
 // watchKind watches one resource, opening the watch again where it ended.
 func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource, rv string, drifted func()) {
 	retry := time.Second
@@ -156,12 +165,17 @@ func (a *Applier) watchKind(ctx context.Context, gvr schema.GroupVersionResource
 			continue
 		}
 		if err != nil {
+			if IsUnreachable(err) {
+				// The watch cannot be opened again, or a broken
+				// connection ended it: the cluster stopped answering.
+				drifted()
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(retry):
 			}
-			retry = min(2*retry, time.Minute)
+			retry = min(2*retry, maxWatchRetry)
 		}
 	}
 }

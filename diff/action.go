@@ -25,6 +25,11 @@ const (
 	// managing it (it leaves the inventory). Nothing is deleted, but what
 	// mcp manages changes, so it counts as a change.
 	Orphan
+	// Replace: the server refuses to change the object in place (an
+	// immutable field: a Job's template, a Service's clusterIP, a
+	// Deployment's selector), so applying deletes it and creates it anew.
+	// Its Fields are the refused fields, its Reason names them.
+	Replace
 )
 
 var actionNames = [...]string{
@@ -35,16 +40,17 @@ var actionNames = [...]string{
 	Adopt:     "adopt",
 	Keep:      "keep",
 	Orphan:    "orphan",
+	Replace:   "replace",
 }
 
 // IsChange reports whether applying changes anything for an object with
-// action a: create, update, delete, adopt or orphan.
+// action a: create, update, delete, adopt, orphan or replace.
 func (a Action) IsChange() bool {
-	return a == Create || a == Update || a == Delete || a == Adopt || a == Orphan
+	return a == Create || a == Update || a == Delete || a == Adopt || a == Orphan || a == Replace
 }
 
 // String is the lower-case name used in text and JSON: "create", "update",
-// "delete", "adopt", "keep", "orphan" or "unchanged".
+// "delete", "adopt", "keep", "orphan", "replace" or "unchanged".
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
 		return fmt.Sprintf("Action(%d)", int(a))

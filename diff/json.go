@@ -13,7 +13,7 @@ import (
 //	  "error": "...",                      // only when the plan failed
 //	  "leaves": true, "remaining": 12,     // only when the cluster leaves management
 //	  "changes": [{                        // unchanged objects are left out
-//	    "action": "update",                // create | update | delete | adopt | keep | orphan
+//	    "action": "update",                // create | update | delete | adopt | keep | orphan | replace
 //	    "group": "apps", "kind": "Deployment", "namespace": "web", "name": "web",
 //	    "file": "apps/web/deploy.yaml",    // when known
 //	    "placement": "web",                // when known
@@ -22,7 +22,7 @@ import (
 //	    "fields": [{"path": "spec.replicas", "old": 2, "new": 3},
 //	               {"path": "data.password", "sensitive": true}]
 //	  }],
-//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "unchanged": 4},
+//	  "summary": {"create": 0, "update": 1, "delete": 0, "adopt": 0, "keep": 0, "orphan": 0, "replace": 0, "unchanged": 4},
 //	  "undecrypted": ["apps/web/db.sops.yaml"]   // only when encrypted files were compared without a key
 //	}],
 //	"warnings": ["apps/web.yaml:7: Deployment web: unknown field spec.foo: …"]}
@@ -32,7 +32,9 @@ import (
 // update. "keep": prune would delete the object but keeps it, for the
 // reason given. "orphan": the object is no longer desired but its
 // Placement says prune: false: it stays on the cluster and mcp stops
-// managing it. "leaves": the cluster's Cluster document is gone; mcp stops
+// managing it. "replace": the server refuses to change the object in
+// place (immutable fields, listed in "fields" and named in "reason"), so
+// applying deletes it and creates it anew. "leaves": the cluster's Cluster document is gone; mcp stops
 // reconciling it and deletes nothing, and "remaining" objects it managed
 // stay there.
 //

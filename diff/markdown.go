@@ -102,8 +102,8 @@ func markdown(p Plan, limit int) string {
 	var head strings.Builder
 	head.WriteString(overview(p, len(groups)))
 	head.WriteString(warningList(p.Warnings, limit/warningShare))
-	head.WriteString("| clusters | create | update | delete | adopt | keep | orphan | note |\n")
-	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	head.WriteString("| clusters | create | update | delete | replace | adopt | keep | orphan | note |\n")
+	head.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	rows := len(groups)
 	for i, g := range groups {
 		row := tableRow(g)
@@ -123,12 +123,13 @@ func markdown(p Plan, limit int) string {
 			s.Create += gs.Create * k
 			s.Update += gs.Update * k
 			s.Delete += gs.Delete * k
+			s.Replace += gs.Replace * k
 			s.Adopt += gs.Adopt * k
 			s.Keep += gs.Keep * k
 			s.Orphan += gs.Orphan * k
 		}
-		fmt.Fprintf(&head, "| … %d more clusters in %d groups (totals) | %d | %d | %d | %d | %d | %d | not shown |\n",
-			n, len(groups)-rows, s.Create, s.Update, s.Delete, s.Adopt, s.Keep, s.Orphan)
+		fmt.Fprintf(&head, "| … %d more clusters in %d groups (totals) | %d | %d | %d | %d | %d | %d | %d | not shown |\n",
+			n, len(groups)-rows, s.Create, s.Update, s.Delete, s.Replace, s.Adopt, s.Keep, s.Orphan)
 		left = append(left, fmt.Sprintf("the table rows of %d groups", len(groups)-rows))
 	}
 
@@ -276,8 +277,8 @@ func tableRow(g *planGroup) string {
 	case g.plan.Leaves:
 		note = fmt.Sprintf("leaves management (%d objects stay)", g.plan.Remaining)
 	}
-	return fmt.Sprintf("| %s | %d | %d | %d | %d | %d | %d | %s |\n", escapeCell(groupName(g, namesInRow)),
-		s.Create, s.Update, s.Delete, s.Adopt, s.Keep, s.Orphan, escapeCell(note))
+	return fmt.Sprintf("| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", escapeCell(groupName(g, namesInRow)),
+		s.Create, s.Update, s.Delete, s.Replace, s.Adopt, s.Keep, s.Orphan, escapeCell(note))
 }
 
 // groupName names a group's clusters: all of up to n names, else the
@@ -346,7 +347,8 @@ func briefBlock(c ClusterPlan, waves bool) string {
 // diffBlock is the body of one cluster's diff block. Each changed field
 // becomes a "-" line with the old value and a "+" line with the new one,
 // so that the block colours like a diff; an absent side has no line.
-// Adopted, kept and orphaned objects end their line as in text ("— adopt").
+// Adopted, kept, orphaned and replaced objects end their line as in text
+// ("— adopt").
 // Without fields only the object lines are written.
 func diffBlock(c ClusterPlan, waves, fields bool) string {
 	var b strings.Builder

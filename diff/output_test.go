@@ -90,6 +90,11 @@ func fleetPlan(t *testing.T) Plan {
 	// A ConfigMap whose Placement says prune: false, applied in wave 1.
 	orphan := Change{Key: object.Key{Kind: "ConfigMap", Namespace: "shop", Name: "feature-flags"}, Action: Orphan, Placement: "flags", Wave: 1}
 	dev.Changes = append(dev.Changes, orphan)
+	// A Service whose clusterIP the server refuses to change in place.
+	replace := Change{Key: object.Key{Kind: "Service", Namespace: "shop", Name: "db"}, Action: Replace, File: "apps/shop/db.yaml",
+		Fields: []FieldChange{{Path: "spec.clusterIPs[0]", Old: "10.0.0.10", New: "10.0.0.11"}},
+		Reason: "replace: delete and create (immutable spec.clusterIPs[0])"}
+	dev.Changes = append(dev.Changes, replace)
 	prod2 := prod
 	prod2.Cluster = "aws-eu-prod-2"
 	return Plan{Clusters: []ClusterPlan{

@@ -32,8 +32,8 @@ type Change struct {
 	Key    object.Key
 	Action Action
 	// Fields lists the changed fields of an Update or Adopt, sorted by
-	// path; it is empty for the other actions, so a created Secret shows
-	// no values.
+	// path, and the refused immutable fields of a Replace; it is empty for
+	// the other actions, so a created Secret shows no values.
 	Fields []FieldChange
 	// Before and After are the normalized objects (nil where absent). A
 	// Secret's data values are replaced by RedactedValue: they never stay in
@@ -94,6 +94,7 @@ type Summary struct {
 	Adopt     int `json:"adopt"`
 	Keep      int `json:"keep"`
 	Orphan    int `json:"orphan"`
+	Replace   int `json:"replace"`
 	Unchanged int `json:"unchanged"`
 }
 
@@ -114,6 +115,8 @@ func (c ClusterPlan) Summary() Summary {
 			s.Keep++
 		case Orphan:
 			s.Orphan++
+		case Replace:
+			s.Replace++
 		default:
 			s.Unchanged++
 		}

@@ -30,14 +30,16 @@ const (
 
 // symbols are the plan markers of each action, shared by text and markdown.
 // An orphan is "<", the reverse of an adoption: mcp lets go of the object.
-var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Adopt: ">", Keep: "!", Orphan: "<", Unchanged: "="}
+// A replacement is "-/+", as in Terraform: delete, then create.
+var symbols = map[Action]string{Create: "+", Update: "~", Delete: "-", Adopt: ">", Keep: "!", Orphan: "<", Replace: "-/+", Unchanged: "="}
 
 // words name the actions whose symbol nobody knows by heart; a plan line
 // of such a change ends in its Reason or, without one, in this word.
-var words = map[Action]string{Adopt: "adopt", Keep: "kept", Orphan: "orphan: stays on the cluster, no longer managed (prune: false)"}
+var words = map[Action]string{Adopt: "adopt", Keep: "kept", Orphan: "orphan: stays on the cluster, no longer managed (prune: false)", Replace: "replace: delete and create"}
 
 // WriteText writes p as a human-readable plan: per cluster one line per
-// object change, under each update or adoption one line per changed field,
+// object change, under each update, adoption or replacement one line per
+// changed field,
 // then a summary line ("1 to create, 2 to update, 0 to delete") or "no
 // changes".
 func WriteText(w io.Writer, p Plan, opts TextOptions) error {
@@ -48,7 +50,7 @@ func WriteText(w io.Writer, p Plan, opts TextOptions) error {
 		}
 		return code + s + ansiReset
 	}
-	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Adopt: ansiCyan, Keep: ansiMagenta, Orphan: ansiMagenta, Unchanged: ansiDim}
+	colors := map[Action]string{Create: ansiGreen, Update: ansiYellow, Delete: ansiRed, Adopt: ansiCyan, Keep: ansiMagenta, Orphan: ansiMagenta, Replace: ansiRed, Unchanged: ansiDim}
 	waves := p.hasWaves()
 
 	if len(p.Clusters) == 0 {
@@ -157,12 +159,16 @@ func leavesLine(c ClusterPlan) string {
 }
 
 // summaryLine counts a cluster's changes: "1 to create, 2 to update, 0 to
-// delete", then ", 1 to adopt", ", 1 to orphan" and ", 1 kept" where there
-// are any; "no changes" instead of the first three when nothing changes.
+// delete", then ", 1 to replace", ", 1 to adopt", ", 1 to orphan" and
+// ", 1 kept" where there are any; "no changes" instead of the first three
+// when nothing changes.
 func summaryLine(s Summary) string {
 	line := fmt.Sprintf("%d to create, %d to update, %d to delete", s.Create, s.Update, s.Delete)
-	if s.Create+s.Update+s.Delete+s.Adopt+s.Orphan == 0 {
+	if s.Create+s.Update+s.Delete+s.Adopt+s.Orphan+s.Replace == 0 {
 		line = "no changes"
+	}
+	if s.Replace > 0 {
+		line += fmt.Sprintf(", %d to replace", s.Replace)
 	}
 	if s.Adopt > 0 {
 		line += fmt.Sprintf(", %d to adopt", s.Adopt)

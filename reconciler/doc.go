@@ -4,7 +4,9 @@
 // cluster has a worker of its own that reconciles it with apply's one
 // reconcile (FleetApplier over apply.Pool) when its desired state
 // changes, when a drift check is due, when its drift watch sees a hand-made
-// change, and after a failure with backoff; one slow or unreachable
+// change or breaks (the cluster stopped answering: it is then Unreachable
+// within seconds), and after a failure with backoff, at most
+// UnreachableRetry apart while it is Unreachable; one slow or unreachable
 // cluster never delays the others.
 //
 // The loop decides what only a daemon needs: which revision a cluster is

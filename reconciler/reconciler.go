@@ -48,6 +48,11 @@ type Options struct {
 	DriftInterval time.Duration
 	// MaxBackoff caps the wait before retrying a failed cluster or source.
 	MaxBackoff time.Duration
+	// UnreachableRetry caps the wait before retrying a cluster that was
+	// Unreachable, so that one whose apiserver comes back is reconciled
+	// (and Synced) again soon, whatever MaxBackoff is. A retry costs one
+	// refused connection while the cluster is down. 0: MaxBackoff alone.
+	UnreachableRetry time.Duration
 	// ReconcileTimeout bounds one reconcile of one cluster. Each request
 	// has its own timeout, but a cluster behind a slow or blackholed
 	// network can fail them one after another; this frees the worker (and
@@ -82,6 +87,9 @@ func DefaultOptions() Options {
 		Interval:      30 * time.Second,
 		DriftInterval: 5 * time.Minute,
 		MaxBackoff:    5 * time.Minute,
+		// A down cluster is noticed within seconds (its drift watch
+		// fails) and, once back, Synced again within this.
+		UnreachableRetry: 10 * time.Second,
 		// Well above a first apply of thousands of objects at the client's
 		// rate limit, well below "stuck forever".
 		ReconcileTimeout: 15 * time.Minute,

@@ -22,6 +22,11 @@ type worker struct {
 	revision string // of desired
 	applied  string // revision last applied; kept while unreachable
 
+	// logged is the status of the last reconcile logged at info level,
+	// and when; see quiet.
+	logged   status.Cluster
+	loggedAt time.Time
+
 	kick   chan struct{}
 	drift  chan struct{} // the cluster's objects were changed by someone else
 	cancel context.CancelFunc
@@ -72,6 +77,7 @@ func (w *worker) run(ctx context.Context) {
 	failures := 0
 	var last time.Time // end of the last reconcile
 	watching := false
+	unreachable := false // the last reconcile found the cluster Unreachable
 	for {
 		select {
 		case <-ctx.Done():
@@ -79,6 +85,11 @@ func (w *worker) run(ctx context.Context) {
 		case <-w.kick:
 		case <-timer.C:
 		case <-w.drift:
+			if unreachable {
+				// The watch keeps failing while the cluster is down;
+				// the retry below is already timed.
+				continue
+			}
 			// An object that never passes the fast path (a field the
 			// server rewrites) would otherwise be reconciled on every
 			// event a controller causes.
@@ -109,6 +120,11 @@ func (w *worker) run(ctx context.Context) {
 			next = min(backoff(failures), w.r.opts.MaxBackoff)
 		} else {
 			failures = 0
+		}
+		unreachable = st.Result == apply.Unreachable
+		if unreachable && w.r.opts.UnreachableRetry > 0 {
+			// A cluster that comes back is Synced again within this.
+			next = min(next, w.r.opts.UnreachableRetry)
 		}
 		timer.Reset(next)
 	}
@@ -161,11 +177,32 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	if changed && w.r.status != nil {
 		w.r.status.Mark(w.name)
 	}
-	slog.Info("reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
+	level := slog.LevelInfo
+	if w.quiet(st) {
+		level = slog.LevelDebug
+	}
+	slog.Log(ctx, level, "reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
 		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,
 		"failed", st.Summary.Failed, "managed", st.Summary.Managed, "took", time.Since(start).Round(time.Millisecond), "message", st.Message)
 	if w.r.opts.Report != nil {
 		w.r.opts.Report(stored, plan)
 	}
 	return stored
+}
+
+// failureLogGap is how often a cluster that keeps failing the same way is
+// logged at info level; its retries in between are logged at debug level,
+// so that a dead cluster does not fill the log.
+const failureLogGap = time.Minute
+
+// quiet reports whether the reconcile that ended in st repeats a failure
+// logged less than failureLogGap ago (same result, revision and failed
+// objects; the message may differ); it records when one is logged.
+func (w *worker) quiet(st status.Cluster) bool {
+	failed := st.Result == apply.Failed || st.Result == apply.Unreachable
+	if failed && status.SameRecord(w.logged, st) && time.Since(w.loggedAt) < failureLogGap {
+		return true
+	}
+	w.logged, w.loggedAt = st, time.Now()
+	return false
 }

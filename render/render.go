@@ -325,6 +325,9 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 		}
 		o.Wave = n
 	}
+	if v, ok := annotations[object.ReplaceAnnotation]; ok && v != object.ReplaceOnImmutable && v != object.ReplaceDisabled {
+		return fmt.Errorf("%w: %s: annotation %s=%q: the values are %q and %q", ErrInvalid, object.KeyOf(u), object.ReplaceAnnotation, v, object.ReplaceOnImmutable, object.ReplaceDisabled)
+	}
 
 	// Namespaces are decided here, not by kustomize, so that kinds of the
 	// render's own CRDs get them right too.

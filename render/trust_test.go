@@ -274,7 +274,7 @@ func TestReservedObjectsAreRefused(t *testing.T) {
 		})
 	}
 	// The documented annotations stay the repo's to set.
-	ok := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, annotations: {mcp.dev/wave: \"1\", mcp.dev/substitute: disabled}}\n"
+	ok := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, annotations: {mcp.dev/wave: \"1\", mcp.dev/substitute: disabled, mcp.dev/replace: on-immutable}}\n"
 	f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": ok})}, Options{})
 	if err != nil || f.Err() != nil {
 		t.Fatalf("render: %v %v", err, f.Err())

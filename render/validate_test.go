@@ -152,6 +152,10 @@ func TestValidationErrors(t *testing.T) {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations: {mcp.dev/wave: first}\n"},
 			is:    ErrInvalid, want: []string{"apps/a.yaml:1: cluster c1", "mcp.dev/wave", `"first"`},
 		},
+		"bad replace annotation": {
+			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations: {mcp.dev/replace: always}\n"},
+			is:    ErrInvalid, want: []string{"apps/a.yaml:1: cluster c1", "mcp.dev/replace", `"always"`, `"on-immutable"`},
+		},
 		"duplicate key": {
 			files: map[string]string{"mcp.yaml": baseConfig, "apps/a.yaml": configMap + "data:\n  a: x\n  a: y\n"},
 			is:    ErrDuplicateKey, want: []string{"apps/a.yaml:6: cluster c1", `"a"`},

@@ -50,7 +50,11 @@ shows its wave. Secret values are never shown.
 
 Without --against it compares the desired state with what each cluster
 holds: the server answers a dry-run of every object that may have changed,
-so defaults the server fills in never show as changes. Nothing is written.
+so defaults the server fills in never show as changes. A change the server
+refuses because it touches immutable fields (a Job's template, a Service's
+clusterIP) is replaced (-/+ ... — replace): deleted and created anew, for
+Jobs and objects annotated mcp.dev/replace: on-immutable; for others it is
+an error naming the fields. Nothing is written.
 
 With --against REF it needs no cluster access: it renders the desired state
 at git REF and at the source and shows what a pull request changes.
@@ -61,7 +65,7 @@ characters however large the fleet: what does not fit is left out, and the
 comment says so. --output json is always the full plan; CI jobs save it.
 
 With --exit-code the exit code is 2 when anything changes: an object to
-create, update, delete, adopt or orphan, or a cluster that leaves.`,
+create, update, delete, replace, adopt or orphan, or a cluster that leaves.`,
 		Example: `  # what mcp apply would change on every cluster
   mcp diff --dir . --credentials-dir /etc/mcp/clusters
 

@@ -76,7 +76,7 @@ func TestDiffAgainstRemovals(t *testing.T) {
 		t.Errorf("removed cluster: exit %d (want %d), output:\n%s", code, exitChanges, out)
 	}
 	_, out = runStdout(t, append(base, "--output", "markdown")...)
-	if !strings.Contains(out, "**gcp-us-prod** leaves management: its ") || !strings.Contains(out, "| gcp-us-prod | 0 | 0 | 0 | 0 | 0 | 0 | leaves management") {
+	if !strings.Contains(out, "**gcp-us-prod** leaves management: its ") || !strings.Contains(out, "| gcp-us-prod | 0 | 0 | 0 | 0 | 0 | 0 | 0 | leaves management") {
 		t.Errorf("removed cluster, markdown:\n%s", out)
 	}
 	_, out = runStdout(t, append(base, "--output", "json")...)

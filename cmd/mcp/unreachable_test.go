@@ -31,6 +31,11 @@ func TestApplyReportsAStoppedClusterAsRunDoes(t *testing.T) {
 		t.Fatalf("apply with eu's apiserver stopped: exit %d\n%s%s", code, out, errOut)
 	}
 
+	code, out, errOut = mcpWithin(t, time.Minute, append([]string{"diff"}, only...)...)
+	if code != exitError || !strings.Contains(out, "error: Unreachable: ") || !strings.Contains(out, "connection refused") {
+		t.Fatalf("diff with eu's apiserver stopped: exit %d\n%s%s", code, out, errOut)
+	}
+
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	stopped := make(chan struct{})

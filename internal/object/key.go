@@ -22,6 +22,13 @@ const (
 	PlacementAnnotation = "mcp.dev/placement"
 	// WaveAnnotation orders applies: lower waves first (integer, default 0).
 	WaveAnnotation = "mcp.dev/wave"
+	// ReplaceAnnotation says what mcp does when the server refuses a change
+	// because it touches immutable fields: ReplaceOnImmutable deletes the
+	// object and creates it anew (the default for batch/v1 Jobs),
+	// ReplaceDisabled never does (the default for every other kind).
+	ReplaceAnnotation  = "mcp.dev/replace"
+	ReplaceOnImmutable = "on-immutable"
+	ReplaceDisabled    = "disabled"
 	// SystemNamespace is mcp's own namespace in every cluster: its
 	// inventories live there, and the repo may not place objects in it.
 	SystemNamespace = "mcp-system"

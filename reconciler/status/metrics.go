@@ -16,6 +16,7 @@ type Metrics struct {
 	ReconcileTotal    *prometheus.CounterVec   // cluster, result
 	ReconcileDuration *prometheus.HistogramVec // cluster
 	ClusterReady      *prometheus.GaugeVec     // cluster
+	ClusterUp         *prometheus.GaugeVec     // cluster
 	ManagedObjects    *prometheus.GaugeVec     // cluster
 	DriftedObjects    *prometheus.GaugeVec     // cluster
 	SourceFetchTotal  *prometheus.CounterVec   // result
@@ -38,6 +39,9 @@ func NewMetrics() *Metrics {
 		ClusterReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_cluster_ready", Help: "1 when the cluster's last reconcile was Synced, else 0.",
 		}, []string{"cluster"}),
+		ClusterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mcp_cluster_up", Help: "0 while the cluster does not answer (its last reconcile was Unreachable), else 1.",
+		}, []string{"cluster"}),
 		ManagedObjects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_managed_objects", Help: "Objects in the cluster's inventory.",
 		}, []string{"cluster"}),
@@ -57,7 +61,7 @@ func NewMetrics() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ManagedObjects,
+		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ClusterUp, m.ManagedObjects,
 		m.DriftedObjects, m.SourceFetchTotal, m.SourceStale, m.StatusCommits,
 	)
 	return m
@@ -72,6 +76,11 @@ func (m *Metrics) Observe(st Cluster, seconds float64) {
 		ready = 1
 	}
 	m.ClusterReady.WithLabelValues(st.Name).Set(ready)
+	up := 1.0
+	if st.Result == apply.Unreachable {
+		up = 0
+	}
+	m.ClusterUp.WithLabelValues(st.Name).Set(up)
 	m.ManagedObjects.WithLabelValues(st.Name).Set(float64(st.Summary.Managed))
 	drifted := 0
 	for _, o := range st.Objects {
@@ -88,6 +97,7 @@ func (m *Metrics) Forget(cluster string) {
 	m.ReconcileTotal.DeletePartialMatch(labels)
 	m.ReconcileDuration.DeletePartialMatch(labels)
 	m.ClusterReady.DeletePartialMatch(labels)
+	m.ClusterUp.DeletePartialMatch(labels)
 	m.ManagedObjects.DeletePartialMatch(labels)
 	m.DriftedObjects.DeletePartialMatch(labels)
 }

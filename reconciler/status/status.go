@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -184,4 +185,22 @@ func (s *Store) Restore(prev, cur Cluster) bool {
 func SameStatus(a, b Cluster) bool {
 	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
 		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
+}
+
+// SameRecord reports whether a and b are the same for the status history
+// on git: the same result, revision and objects that failed or drifted
+// (by kind, namespace and name). Messages are left out: a cluster that
+// keeps failing with a text that differs on every retry (a port, a
+// timestamp) makes one commit, not one per retry.
+func SameRecord(a, b Cluster) bool {
+	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && maps.Equal(objectSet(a), objectSet(b))
+}
+
+// objectSet is the set of a status's objects, without their messages.
+func objectSet(c Cluster) map[Object]bool {
+	set := make(map[Object]bool, len(c.Objects))
+	for _, o := range c.Objects {
+		set[Object{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Drifted: o.Drifted}] = true
+	}
+	return set
 }

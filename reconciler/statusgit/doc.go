@@ -1,7 +1,8 @@
 // Package statusgit is the loop of mcp run that writes the status files of
 // SPEC section 5 back to git: it waits until a round of reconciles is
-// over (or maxHold), commits the files of every cluster whose outcome
-// changed in one commit, retries a rejected push with backoff, and
+// over (or maxHold), commits the files of every cluster whose record
+// changed (status.SameRecord: result, revision, failed or drifted objects;
+// not the text of messages) in one commit, retries a rejected push with backoff, and
 // writes what is pending once more on shutdown. A restarted mcp reads
 // the branch first and does not rewrite a file that says the same.
 //

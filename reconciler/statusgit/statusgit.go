@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -55,16 +56,18 @@ type Loop struct {
 	mu      sync.Mutex
 	pending map[string]bool
 	wake    chan struct{}
-	// written is what the branch said at start, by cluster, until each
-	// cluster's first flush; nil until read.
+	// written is what the branch holds, by cluster: read at the first
+	// flush, then what each flush wrote; nil until read.
 	written map[string]status.Cluster
+	// flushed are the clusters flushed since the start.
+	flushed map[string]bool
 }
 
 // New returns the status loop that writes the files of store's clusters
 // below dir with w, retrying a failed write at most maxBackoff apart.
 func New(w Writer, dir string, store *status.Store, metrics *status.Metrics, maxBackoff time.Duration) *Loop {
 	return &Loop{w: w, dir: dir, store: store, metrics: metrics, maxBackoff: maxBackoff,
-		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
+		pending: map[string]bool{}, flushed: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Mark records that a cluster's outcome changed; it never blocks.
@@ -159,22 +162,29 @@ func (s *Loop) flush(ctx context.Context) error {
 	}
 	fleet := s.store.Snapshot()
 	files := map[string][]byte{}
+	wrote := map[string]status.Cluster{}
 	var lines []string
 	for _, c := range fleet.Clusters {
 		if !slices.Contains(names, c.Name) {
 			continue
 		}
-		if prev, ok := s.written[c.Name]; ok {
-			delete(s.written, c.Name)
-			if status.SameOutcome(prev, c) && s.store.Restore(prev, c) {
-				continue // the branch already says this, with its own since
-			}
+		prev, ok := s.written[c.Name]
+		first := !s.flushed[c.Name]
+		s.flushed[c.Name] = true
+		switch {
+		case ok && first && status.SameOutcome(prev, c) && s.store.Restore(prev, c):
+			continue // the branch already says this, with its own since
+		case ok && status.SameRecord(prev, c):
+			// Only the text changed (a port, a time in an error): the
+			// latest is on /status, the history need not hold each one.
+			continue
 		}
 		data, err := status.MarshalFile(c)
 		if err != nil {
 			return err
 		}
 		files[path.Join(s.dir, c.Name+".yaml")] = data
+		wrote[c.Name] = c
 		lines = append(lines, fmt.Sprintf("%s: %s", c.Name, c.Result))
 	}
 	if len(files) == 0 {
@@ -189,6 +199,7 @@ func (s *Loop) flush(ctx context.Context) error {
 		s.mu.Unlock()
 		return err
 	}
+	maps.Copy(s.written, wrote)
 	s.metrics.StatusCommits.Inc()
 	slog.Info("status committed", "clusters", len(files))
 	return nil
