@@ -196,9 +196,14 @@ func (a *Applier) writeInventory(ctx context.Context, inv inventory, oldShards i
 }
 
 // ensureInventoryNamespace creates the inventory's namespace unless it is
-// known to exist.
+// known to exist. It looks first, so that a credential that may read the
+// namespace but not create namespaces works once it exists.
 func (a *Applier) ensureInventoryNamespace(ctx context.Context) error {
 	if a.nsReady {
+		return nil
+	}
+	if _, err := a.c.dyn.Resource(namespaceGVR).Get(ctx, InventoryNamespace, metav1.GetOptions{}); err == nil {
+		a.nsReady = true
 		return nil
 	}
 	ns := &unstructured.Unstructured{}
