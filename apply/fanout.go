@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// ApplyAll reconciles every target (Pool.Reconcile), at most
+// ApplyAll reconciles every target (Pool.Settle: until no wave waits), at most
 // opts.Concurrency at once. One cluster's failure (unreachable, render
 // failed) never cancels or delays the others: each gets its own Result, in
 // the order of targets. Paused targets and opts.DryRun are planned only.
@@ -17,8 +17,8 @@ func ApplyAll(ctx context.Context, targets []Target, opts Options) []Result {
 	g.SetLimit(pool.opts.Concurrency)
 	for i, t := range targets {
 		g.Go(func() error {
-			results[i] = pool.Reconcile(ctx, t) // each goroutine writes its own slot
-			pool.Forget(t.Name)                 // one round: nothing to keep
+			results[i] = pool.Settle(ctx, t) // each goroutine writes its own slot
+			pool.Forget(t.Name)              // one round: nothing to keep
 			return nil
 		})
 	}
@@ -30,4 +30,15 @@ func ApplyAll(ctx context.Context, targets []Target, opts Options) []Result {
 func DiffAll(ctx context.Context, targets []Target, opts Options) []Result {
 	opts.DryRun = true
 	return ApplyAll(ctx, targets, opts)
+}
+
+// Settle reconciles t until it is no longer Progressing: a wave waits for
+// the waves before it to become healthy, and each wave's timeout bounds
+// the wait. A dry run or a paused cluster never waits.
+func (p *Pool) Settle(ctx context.Context, t Target) Result {
+	r := p.Reconcile(ctx, t)
+	for r.Status == Progressing && sleep(ctx, p.opts.RecheckInterval) {
+		r = p.Reconcile(ctx, t)
+	}
+	return r
 }

@@ -47,6 +47,10 @@ type Options struct {
 	DriftInterval time.Duration
 	// MaxBackoff caps the wait before retrying a failed cluster or source.
 	MaxBackoff time.Duration
+	// ProgressingInterval is how soon a Progressing cluster (a wave waits
+	// for the waves before it to become healthy) is reconciled again; it
+	// does not grow, and a new revision or a shutdown need not wait for it.
+	ProgressingInterval time.Duration
 	// ReconcileTimeout bounds one reconcile of one cluster. Each request
 	// has its own timeout, but a cluster behind a slow or blackholed
 	// network can fail them one after another; this frees the worker (and
@@ -75,6 +79,9 @@ func DefaultOptions() Options {
 		Interval:      30 * time.Second,
 		DriftInterval: 5 * time.Minute,
 		MaxBackoff:    5 * time.Minute,
+		// Often enough that a wave follows its predecessor within seconds;
+		// a Progressing reconcile costs the plan's LISTs.
+		ProgressingInterval: 3 * time.Second,
 		// Well above a first apply of thousands of objects at the client's
 		// rate limit, well below "stuck forever".
 		ReconcileTimeout: 15 * time.Minute,

@@ -104,10 +104,16 @@ func (w *worker) run(ctx context.Context) {
 			watching = w.watchDrift(ctx, &watch)
 		}
 		next := w.r.opts.DriftInterval
-		if st.Result == apply.Failed || st.Result == apply.Unreachable {
+		switch st.Result {
+		case apply.Failed, apply.Unreachable:
 			failures++
 			next = min(backoff(failures), w.r.opts.MaxBackoff)
-		} else {
+		case apply.Progressing:
+			failures = 0
+			if next = w.r.opts.ProgressingInterval; next <= 0 {
+				next = DefaultOptions().ProgressingInterval
+			}
+		default:
 			failures = 0
 		}
 		timer.Reset(next)

@@ -22,6 +22,9 @@ const (
 	PlacementAnnotation = "mcp.dev/placement"
 	// WaveAnnotation orders applies: lower waves first (integer, default 0).
 	WaveAnnotation = "mcp.dev/wave"
+	// WaveTimeoutAnnotation extends how long the object's wave may take to
+	// become healthy (a Go duration, "90s").
+	WaveTimeoutAnnotation = "mcp.dev/wave-timeout"
 	// SystemNamespace is mcp's own namespace in every cluster: its
 	// inventories live there, and the repo may not place objects in it.
 	SystemNamespace = "mcp-system"
