@@ -63,7 +63,7 @@ func (l Limits) checkSize(objects int, bytes int64) error {
 
 // reservedAnnotations are mcp's own keys that the repo may set: the rest
 // of mcp.dev/ is mcp's to write.
-var reservedAnnotations = map[string]bool{object.WaveAnnotation: true, AnnotationSubstitute: true}
+var reservedAnnotations = map[string]bool{object.WaveAnnotation: true, object.WaveTimeoutAnnotation: true, AnnotationSubstitute: true}
 
 // reservedNamespace refuses an object in mcp's own namespace, where the
 // inventories live, and that namespace itself: the repo could rewrite
@@ -85,7 +85,7 @@ func reservedKeys(u *unstructured.Unstructured) error {
 	}
 	for k := range u.GetAnnotations() {
 		if isMCPKey(k) && !reservedAnnotations[k] {
-			return fmt.Errorf("%w: %s: annotation %s is mcp's own; the repo may set only %s and %s", ErrInvalid, object.KeyOf(u), k, object.WaveAnnotation, AnnotationSubstitute)
+			return fmt.Errorf("%w: %s: annotation %s is mcp's own; the repo may set only %s, %s and %s", ErrInvalid, object.KeyOf(u), k, object.WaveAnnotation, object.WaveTimeoutAnnotation, AnnotationSubstitute)
 		}
 	}
 	return nil
