@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"time"
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
@@ -57,6 +58,12 @@ func statusOf(cluster string, r apply.Result) status.Cluster {
 	}
 	for _, e := range r.Errors {
 		st.Objects = append(st.Objects, status.Object{Kind: e.Key.Kind, Namespace: e.Key.Namespace, Name: e.Key.Name, File: e.Source, Error: e.Op + ": " + e.Err.Error()})
+	}
+	h := r.Health
+	st.Health, st.HealthCounts = h.State, status.HealthCounts{Healthy: h.Healthy, Progressing: h.Progressing, Degraded: h.Degraded}
+	for _, u := range h.Unhealthy {
+		st.Unhealthy = append(st.Unhealthy, status.Unhealthy{Kind: u.Key.Kind, Namespace: u.Key.Namespace, Name: u.Key.Name,
+			File: u.Source, Status: u.Status, Message: u.Message, Since: u.Since.UTC().Truncate(time.Second)})
 	}
 	return st
 }

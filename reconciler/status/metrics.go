@@ -16,6 +16,7 @@ type Metrics struct {
 	ReconcileTotal    *prometheus.CounterVec   // cluster, result
 	ReconcileDuration *prometheus.HistogramVec // cluster
 	ClusterReady      *prometheus.GaugeVec     // cluster
+	ClusterHealth     *prometheus.GaugeVec     // cluster, health
 	ManagedObjects    *prometheus.GaugeVec     // cluster
 	DriftedObjects    *prometheus.GaugeVec     // cluster
 	SourceFetchTotal  *prometheus.CounterVec   // result
@@ -38,6 +39,9 @@ func NewMetrics() *Metrics {
 		ClusterReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_cluster_ready", Help: "1 when the cluster's last reconcile was Synced, else 0.",
 		}, []string{"cluster"}),
+		ClusterHealth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mcp_cluster_health", Help: "1 for the health of the cluster's objects at its last reconcile (Healthy, Progressing, Degraded), 0 for the others; none while it is not known.",
+		}, []string{"cluster", "health"}),
 		ManagedObjects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_managed_objects", Help: "Objects in the cluster's inventory.",
 		}, []string{"cluster"}),
@@ -57,7 +61,7 @@ func NewMetrics() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ManagedObjects,
+		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ClusterHealth, m.ManagedObjects,
 		m.DriftedObjects, m.SourceFetchTotal, m.SourceStale, m.StatusCommits,
 	)
 	return m
@@ -73,6 +77,17 @@ func (m *Metrics) Observe(st Cluster, seconds float64) {
 	}
 	m.ClusterReady.WithLabelValues(st.Name).Set(ready)
 	m.ManagedObjects.WithLabelValues(st.Name).Set(float64(st.Summary.Managed))
+	for _, h := range []apply.HealthState{apply.Healthy, apply.HealthProgressing, apply.Degraded} {
+		if st.Health == "" {
+			m.ClusterHealth.DeleteLabelValues(st.Name, string(h))
+			continue
+		}
+		v := 0.0
+		if st.Health == h {
+			v = 1
+		}
+		m.ClusterHealth.WithLabelValues(st.Name, string(h)).Set(v)
+	}
 	drifted := 0
 	for _, o := range st.Objects {
 		if o.Drifted {
@@ -88,6 +103,7 @@ func (m *Metrics) Forget(cluster string) {
 	m.ReconcileTotal.DeletePartialMatch(labels)
 	m.ReconcileDuration.DeletePartialMatch(labels)
 	m.ClusterReady.DeletePartialMatch(labels)
+	m.ClusterHealth.DeletePartialMatch(labels)
 	m.ManagedObjects.DeletePartialMatch(labels)
 	m.DriftedObjects.DeletePartialMatch(labels)
 }
