@@ -102,7 +102,7 @@ type Progress struct {
 	// Done and Total count the objects to apply or delete.
 	Done, Total int
 	// Wave is the wave being applied; Phase is "apply", "prune", "wait"
-	// or "health" (the wave's objects are not healthy yet).
+	// or "awaiting health of" (the wave's objects are not healthy yet).
 	Wave  int
 	Phase string
 }

@@ -69,7 +69,7 @@ func (a *Applier) applyGates(ctx context.Context, r *Result, p *Plan, toApply []
 		if r.Waiting.Expired {
 			a.expire(r.Waiting, members, outcomes)
 		}
-		report(g.wave, "health")
+		report(g.wave, "awaiting health of")
 		return true
 	}
 	a.waitKey = ""
