@@ -85,3 +85,26 @@ func TestDependsOnDepth(t *testing.T) {
 		t.Errorf("object depths %v, want %v", objs, want)
 	}
 }
+
+// TestWaveTimeoutAnnotation: mcp.dev/wave-timeout is the repo's to set, as
+// a positive duration; anything else is an error naming the object.
+func TestWaveTimeoutAnnotation(t *testing.T) {
+	config := "apiVersion: mcp.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c1}\n" + dependentPlacement("a", "")
+	cm := func(v string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {mcp.dev/wave-timeout: \"" + v + "\"}}\n"
+	}
+	f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, map[string]string{"mcp.yaml": config, "apps/a/cm.yaml": cm("90s")})}, Options{})
+	if err != nil || f.Err() != nil {
+		t.Fatalf("a valid timeout refused: %v %v", err, f.Err())
+	}
+	for _, bad := range []string{"soon", "-1m", "0s"} {
+		f, err := Render(context.Background(), source.Snapshot{Dir: writeRepo(t, map[string]string{"mcp.yaml": config, "apps/a/cm.yaml": cm(bad)})}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(f.Err(), ErrInvalid) {
+			t.Fatalf("%q: error %v, want ErrInvalid", bad, f.Err())
+		}
+		assertLine(t, f.Err(), "apps/a/cm.yaml", "ConfigMap", "mcp.dev/wave-timeout", bad)
+	}
+}
