@@ -75,7 +75,9 @@ func TestStoreHealthOutcome(t *testing.T) {
 func TestHealthMetric(t *testing.T) {
 	m := NewMetrics()
 	m.Observe(progressing(""), 0.1)
-	get := func(h apply.HealthState) float64 { return testutil.ToFloat64(m.ClusterHealth.WithLabelValues("eu", string(h))) }
+	get := func(h apply.HealthState) float64 {
+		return testutil.ToFloat64(m.ClusterHealth.WithLabelValues("eu", string(h)))
+	}
 	got := []float64{get(apply.Healthy), get(apply.HealthProgressing), get(apply.Degraded)}
 	if !reflect.DeepEqual(got, []float64{0, 1, 0}) {
 		t.Errorf("Healthy, Progressing, Degraded = %v", got)
