@@ -75,10 +75,18 @@ func exists(t *testing.T, cluster string, gvr schema.GroupVersionResource, ns, n
 // argument gives; one connection (rest.Config) for all, so that the Pool
 // keeps one Applier and its memory of waits.
 func waveTarget(cluster string) func([]Object) Target {
+	tgt, _ := countedTarget(cluster)
+	return tgt
+}
+
+// countedTarget is waveTarget with a counter of the requests sent.
+func countedTarget(cluster string) (func([]Object) Target, *counter) {
 	cfg := restConfig(cluster)
+	c := &counter{}
+	cfg.Wrap(c.wrap)
 	return func(desired []Object) Target {
 		return Target{Name: cluster, Config: cfg, Objects: desired}
-	}
+	}, c
 }
 
 // TestHealthGatedWaves: wave 1 is applied only once wave 0 is healthy.
@@ -88,7 +96,7 @@ func waveTarget(cluster string) func([]Object) Target {
 // wave 1 and the cluster is Synced and Healthy.
 func TestHealthGatedWaves(t *testing.T) {
 	pool := NewPool(testOptions(t))
-	tgt := waveTarget("eu")
+	tgt, requests := countedTarget("eu")
 	desired := objects(t, namespace("gated")+deploymentOf("gated", "db", "")+configMapInWave("gated", "app", "1"))
 	t0 := time.Now()
 	r := pool.Reconcile(context.Background(), tgt(desired))
@@ -106,8 +114,16 @@ func TestHealthGatedWaves(t *testing.T) {
 	if exists(t, "eu", cmGVR, "gated", "app") {
 		t.Fatal("the wave-1 ConfigMap was applied before wave 0 was healthy")
 	}
-	// Still not ready: still waiting, since the same moment.
+	// Still not ready: still waiting, since the same moment. Looking again
+	// costs the plan's requests and nothing more: health is read from its
+	// LISTs, never with a GET per object.
+	before := requests.n.Load()
 	r2 := pool.Reconcile(context.Background(), tgt(desired))
+	n := requests.n.Load() - before
+	t.Logf("a reconcile that waits for wave 0 sent %d requests", n)
+	if n > 8 {
+		t.Errorf("a reconcile that waits sent %d requests", n)
+	}
 	if r2.Status != Progressing || !r2.Waiting.Since.Equal(r.Waiting.Since) || r2.Waiting.Since.Before(t0) {
 		t.Fatalf("second reconcile: %s %q, since %v then %v", r2.Status, r2.Message, r.Waiting.Since, r2.Waiting.Since)
 	}
