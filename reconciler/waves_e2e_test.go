@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"maps"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,12 @@ spec:
 	}
 	// The status file says the health too.
 	deadline := time.Now().Add(30 * time.Second)
-	for f := ""; !strings.Contains(f, "health: Healthy"); f = d.repo.File("mcp-status", "status/aws-eu.yaml") {
+	for {
+		// The branch may not be there yet: read it without failing.
+		f, _ := exec.Command("git", "-C", d.repo.Dir, "show", "mcp-status:status/aws-eu.yaml").Output()
+		if strings.Contains(string(f), "health: Healthy") {
+			break
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("status file:\n%s", f)
 		}
