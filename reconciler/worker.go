@@ -167,10 +167,17 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	if changed && w.r.status != nil {
 		w.r.status.Mark(w.name)
 	}
-	slog.Info("reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
+	// A cluster that waits for a wave is looked at every few seconds:
+	// only a change of its outcome is news.
+	quiet := !changed && st.Result == apply.Progressing
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelDebug
+	}
+	slog.Log(ctx, level, "reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
 		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,
 		"failed", st.Summary.Failed, "managed", st.Summary.Managed, "took", time.Since(start).Round(time.Millisecond), "message", st.Message)
-	if w.r.opts.Report != nil {
+	if w.r.opts.Report != nil && !quiet {
 		w.r.opts.Report(stored, plan)
 	}
 	return stored
