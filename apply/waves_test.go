@@ -169,6 +169,11 @@ func TestSettleWaitsForWave(t *testing.T) {
 	if r.Status != Synced || !exists(t, "eu", cmGVR, "settle", "app") {
 		t.Fatalf("settled: %s %q", r.Status, r.Message)
 	}
+	// What the rounds did together is reported once: every object created,
+	// every change in the plan printed.
+	if r.Created != 3 || r.Unchanged != 0 || len(r.Plan.Changes.Changes) != 3 {
+		t.Errorf("settled: created %d, unchanged %d, changes %v", r.Created, r.Unchanged, r.Plan.Changes.Changes)
+	}
 }
 
 // TestWaveTimeout: a wave that does not become healthy fails the cluster
