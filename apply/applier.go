@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
 )
 
 // Applier diffs and applies desired objects to one cluster. It keeps the
@@ -20,6 +21,11 @@ type Applier struct {
 	opts    Options
 	nsReady bool // the inventory namespace is known to exist
 	watch   watchState
+	// unhealthy is when each desired object was first seen unhealthy.
+	unhealthy map[object.Key]time.Time
+	// waitKey (see waitKey) is what the wait that began at waitSince is for.
+	waitKey   string
+	waitSince time.Time
 }
 
 // NewApplier connects to the cluster cfg points at (see RESTConfig); no
@@ -29,7 +35,7 @@ func NewApplier(cluster string, cfg *rest.Config, opts Options) (*Applier, error
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
 	}
-	return &Applier{cluster: cluster, c: c, opts: opts.withDefaults()}, nil
+	return &Applier{cluster: cluster, c: c, opts: opts.withDefaults(), unhealthy: map[object.Key]time.Time{}}, nil
 }
 
 func (a *Applier) resource(it *item) dynamic.ResourceInterface {
@@ -70,6 +76,12 @@ type Result struct {
 	DryRun bool
 	// TimedOut is the time the reconcile had when it ran out of it.
 	TimedOut time.Duration
+	// Health is kstatus over the desired objects (SPEC section 5).
+	Health Health
+	// Waiting is set when a wave was not healthy yet and the waves after
+	// it were not applied (the status is Progressing), or not healthy in
+	// time (Failed).
+	Waiting *Waiting
 }
 
 // Failures joins the cluster error and every object error; nil when the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,9 +26,11 @@ type outcome struct {
 }
 
 // Apply carries out p, made by Plan on this Applier: it records the
-// inventory, applies in SPEC order, prunes, records the inventory again
-// and, with Wait, waits for the applied objects to become healthy. One
-// object's failure never stops the others. With DryRun nothing is written.
+// inventory, applies in SPEC order wave by wave (see applyGates), prunes
+// once every wave is applied, records the inventory again and, with
+// Wait, waits for the applied objects to become healthy. One object's
+// failure never stops the others of its wave. With DryRun nothing is
+// written.
 func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 	if a.opts.DryRun {
 		return a.planned(p)
@@ -77,19 +80,13 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 			a.opts.Progress(Progress{Cluster: a.cluster, Done: int(done.Load()), Total: total, Wave: wave, Phase: phase})
 		}
 	}
-	for _, s := range applyOrder(toApply) {
-		report(s.wave, "apply")
-		a.applyStep(ctx, s, outcomes, &done, func() { report(s.wave, "apply") })
-		if s.class == classCRD {
-			a.waitEstablished(ctx, s.items, outcomes)
-			a.c.refresh() // their kinds are served now
-		}
-	}
+	stopped := a.applyGates(ctx, &r, p, toApply, outcomes, report, &done)
 
-	// 3. Prune, unless the guard tripped.
-	if p.PruneErr != nil {
+	// 3. Prune, unless the guard tripped or a wave is still waited for.
+	switch {
+	case p.PruneErr != nil:
 		r.Err = p.PruneErr
-	} else if a.opts.Prune {
+	case a.opts.Prune && !stopped:
 		for _, s := range deleteOrder(toDelete) {
 			report(s.wave, "prune")
 			a.deleteStep(ctx, s, outcomes, &done, func() { report(s.wave, "prune") })
@@ -124,11 +121,14 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 	p.inventory = final
 	r.Managed = len(final)
 
-	// 5. Health.
-	if a.opts.Wait {
+	// 5. Health: with Wait, wait for the applied objects; then judge
+	//    every desired object from the freshest copy at hand.
+	if a.opts.Wait && !stopped {
 		report(0, "wait")
 		a.waitHealthy(ctx, toApply, outcomes)
 	}
+	a.forgetHealth(p)
+	r.Health = a.judge(healthItems(p, outcomes), func(it *item) *unstructured.Unstructured { return latest(it, outcomes) }, time.Now())
 	a.count(&r, p, outcomes)
 	return r
 }

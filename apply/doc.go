@@ -14,8 +14,17 @@
 // (ApplyAll with a Pool of its own, mcp run with one kept between rounds):
 // a cluster that did not render or may not be reached is reported without
 // being touched, a paused cluster or a dry run is planned only, and
-// Classify judges the outcome (Synced, Drifted, Paused, Failed,
-// Unreachable) and says why.
+// Classify judges the outcome (Synced, Progressing, Drifted, Paused,
+// Failed, Unreachable) and says why.
+//
+// Waves wait for health (waves.go): the objects of a wave, and those of
+// Placements of a greater dependency depth (Object.Depth), are applied
+// only once every object before them is healthy (healthOf: kstatus
+// Current, a Job Complete). A reconcile never waits in place: it stops at
+// the first wave that is not healthy yet and ends Progressing, and the
+// caller reconciles again soon (Pool.Settle, or mcp run's worker); after
+// Options.WaveTimeout the cluster is Failed. Result.Health is kstatus over
+// every desired object, read from the copies the reconcile holds.
 //
 //	pool := apply.NewPool(apply.DefaultOptions())
 //	r := pool.Reconcile(ctx, target) // r.Status, r.Message

@@ -27,6 +27,13 @@ type Options struct {
 	Wait bool
 	// Timeout bounds Wait and the wait for CRDs to be Established.
 	Timeout time.Duration
+	// WaveTimeout is how long the objects of a wave may take to become
+	// healthy before the cluster fails; the waves after it wait for them.
+	// The annotation mcp.dev/wave-timeout of an object extends its wave's.
+	WaveTimeout time.Duration
+	// RecheckInterval is how soon ApplyAll reconciles a Progressing
+	// cluster again.
+	RecheckInterval time.Duration
 	// Concurrency is how many clusters ApplyAll and DiffAll work on at once.
 	Concurrency int
 	// ObjectConcurrency is how many objects of one apply step are sent to
@@ -50,6 +57,8 @@ func DefaultOptions() Options {
 		Inventory:         InventoryName,
 		Prune:             true,
 		Timeout:           5 * time.Minute,
+		WaveTimeout:       5 * time.Minute,
+		RecheckInterval:   2 * time.Second,
 		Concurrency:       8,
 		ObjectConcurrency: 16,
 		PageSize:          1000,
@@ -69,6 +78,12 @@ func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {
 		o.Timeout = d.Timeout
 	}
+	if o.WaveTimeout <= 0 {
+		o.WaveTimeout = d.WaveTimeout
+	}
+	if o.RecheckInterval <= 0 {
+		o.RecheckInterval = d.RecheckInterval
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = d.Concurrency
 	}
@@ -86,7 +101,8 @@ type Progress struct {
 	Cluster string
 	// Done and Total count the objects to apply or delete.
 	Done, Total int
-	// Wave is the wave being applied; Phase is "apply", "prune" or "wait".
+	// Wave is the wave being applied; Phase is "apply", "prune", "wait"
+	// or "awaiting health of" (the wave's objects are not healthy yet).
 	Wave  int
 	Phase string
 }
@@ -100,6 +116,10 @@ type Object struct {
 	Placement string
 	// Wave is its mcp.dev/wave, 0 by default.
 	Wave int
+	// Depth is the dependency depth of its Placement: 0 without
+	// spec.dependsOn, else one more than the deepest Placement it depends
+	// on. Depths are applied in order before waves, each gated on health.
+	Depth int
 }
 
 // Target is one cluster and the objects it should hold.

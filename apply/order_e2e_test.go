@@ -60,8 +60,8 @@ metadata: {name: waves, annotations: {mcp.dev/wave: "-5"}}
 }
 
 // TestRejectedObject: an object the API refuses is reported with its key,
-// source and the API's message; the rest of its wave and later waves are
-// applied.
+// source and the API's message; the rest of its wave is applied, the
+// waves after it are not (they wait for every object before them).
 func TestRejectedObject(t *testing.T) {
 	a, _ := newApplier(t, "us", testOptions(t))
 	// The namespace exists, so the Service is refused already by the dry-run.
@@ -86,8 +86,11 @@ metadata: {name: x, namespace: rejected}
 		t.Fatalf("plan errors %v, want the Service and the unknown kind", p.Errors)
 	}
 	r := a.Apply(context.Background(), p)
-	if r.Created != 3 || r.Failed != 2 || len(r.Errors) != 2 {
+	if r.Created != 2 || r.Failed != 2 || len(r.Errors) != 2 {
 		t.Fatalf("created %d, failed %d: %v", r.Created, r.Failed, r.Errors)
+	}
+	if exists(t, "us", cmGVR, "rejected", "later") {
+		t.Error("the wave after a failed object was applied")
 	}
 	svc := object.Key{Kind: "Service", Namespace: "rejected", Name: "bad"}
 	for _, e := range r.Errors {

@@ -20,8 +20,12 @@ type Status string
 
 // The statuses a cluster can have.
 const (
-	// Synced: the cluster holds the desired state.
+	// Synced: the cluster holds the desired state: every wave is applied
+	// (whatever the health of the last one, which Result.Health says).
 	Synced Status = "Synced"
+	// Progressing: a wave waits for the objects of the waves before it
+	// to become healthy; the reconcile is run again soon.
+	Progressing Status = "Progressing"
 	// Failed: the cluster answered, but the desired state could not be
 	// rendered, planned or applied in full.
 	Failed Status = "Failed"
@@ -58,8 +62,10 @@ func (e *RenderError) Unwrap() []error { return []error{ErrRender, e.Err} }
 //  3. an error of the cluster as a whole: Unreachable when the cluster did
 //     not answer, else Failed;
 //  4. objects failed: Unreachable when every failure says the cluster
-//     stopped answering, else Failed;
-//  5. Synced;
+//     stopped answering, else Failed (a wave not healthy within its
+//     timeout says so, naming its objects);
+//  5. a wave waits for the waves before it to be healthy: Progressing;
+//  6. Synced;
 //
 // and a reconcile that ran out of time is Unreachable whatever the rest.
 func Classify(r Result) (Status, string) {
@@ -91,8 +97,16 @@ func classify(r Result) (Status, string) {
 		// The cluster went away in the middle of the apply: it is not the
 		// objects that failed, and the revision was not applied.
 		return Unreachable, fmt.Sprintf("cluster stopped answering during the apply: %d of %d objects not applied: %v", r.Failed, r.Managed, r.Errors[0].Err)
+	case r.Waiting != nil && r.Waiting.Expired:
+		msg := r.Waiting.String()
+		if n := r.Failed - len(r.Waiting.Objects); n > 0 {
+			msg = fmt.Sprintf("%s; %d more objects failed", msg, n)
+		}
+		return Failed, msg
 	case r.Failed > 0:
 		return Failed, fmt.Sprintf("%d of %d objects failed", r.Failed, r.Managed)
+	case r.Waiting != nil:
+		return Progressing, r.Waiting.String()
 	}
 	return Synced, ""
 }

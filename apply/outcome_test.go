@@ -36,6 +36,10 @@ func TestClassify(t *testing.T) {
 	guarded.PruneErr = fmt.Errorf("cluster eu: %w", ErrMassPrune)
 	refusedPlan := plan()
 	refusedPlan.Errors = []*ObjectError{objErr(forbidden)}
+	db := Unhealthy{Key: object.Key{Group: "apps", Kind: "Deployment", Namespace: "db", Name: "db"}, Status: "InProgress", Message: "Replicas: 0/1"}
+	waiting := &Waiting{Gate: "wave 0", Next: "wave 1", Timeout: 5 * time.Minute, Objects: []Unhealthy{db}}
+	expired := &Waiting{Gate: "wave 0", Next: "wave 1", Timeout: 5 * time.Minute, Expired: true, Objects: []Unhealthy{db}}
+	timedOut := &ObjectError{Key: db.Key, Op: "wait", Err: ErrUnhealthy}
 
 	tests := map[string]struct {
 		in      Result
@@ -89,6 +93,30 @@ func TestClassify(t *testing.T) {
 		"applied, prune guard tripped": {
 			in:     Result{Plan: guarded, Applied: true, Updated: 1, Managed: 30, Err: guarded.PruneErr},
 			status: Failed, message: "cluster eu: mass prune refused",
+		},
+		"applied, a wave waits for the one before it": {
+			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Created: 1, Managed: 3, Waiting: waiting},
+			status: Progressing, message: "wave 1 waits for 1 objects of wave 0 to be healthy: apps/Deployment db/db: InProgress: Replicas: 0/1",
+		},
+		"applied, the last wave is not healthy": {
+			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Created: 1, Managed: 3, Health: Health{State: HealthProgressing, Progressing: 1, Unhealthy: []Unhealthy{db}}},
+			status: Synced,
+		},
+		"applied, an object failed while a wave waits": {
+			in:     Result{Plan: plan(), Applied: true, Failed: 1, Managed: 3, Errors: []*ObjectError{objErr(forbidden)}, Waiting: waiting},
+			status: Failed, message: "1 of 3 objects failed",
+		},
+		"applied, a wave not healthy in time": {
+			in:     Result{Plan: plan(), Applied: true, Failed: 1, Managed: 3, Errors: []*ObjectError{timedOut}, Waiting: expired},
+			status: Failed, message: "wave 0 not healthy after 5m0s (wave 1 not applied): apps/Deployment db/db: InProgress: Replicas: 0/1",
+		},
+		"applied, a wave not healthy in time and another object refused": {
+			in:     Result{Plan: plan(), Applied: true, Failed: 2, Managed: 3, Errors: []*ObjectError{timedOut, objErr(forbidden)}, Waiting: expired},
+			status: Failed, message: "wave 0 not healthy after 5m0s (wave 1 not applied): apps/Deployment db/db: InProgress: Replicas: 0/1; 1 more objects failed",
+		},
+		"a wave waits, out of time": {
+			in:     Result{Plan: plan(), Applied: true, Managed: 3, Waiting: waiting, TimedOut: time.Minute},
+			status: Unreachable, message: "reconcile took longer than 1m0s: wave 1 waits for 1 objects of wave 0 to be healthy: apps/Deployment db/db: InProgress: Replicas: 0/1",
 		},
 		"inventory not written": {
 			in:     Result{Plan: plan(change(diff.Create)), Err: errors.New("cluster eu: inventory mcp-system/mcp-inventory: forbidden")},

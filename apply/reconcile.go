@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 )
 
@@ -187,5 +188,7 @@ func (a *Applier) planned(p *Plan) Result {
 	r := Result{Cluster: a.cluster, Plan: p, DryRun: a.opts.DryRun}
 	r.countPlan()
 	r.Err = p.PruneErr
+	a.forgetHealth(p)
+	r.Health = a.judge(healthItems(p, nil), func(it *item) *unstructured.Unstructured { return it.live }, time.Now())
 	return r
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,9 +61,9 @@ func established(crd *unstructured.Unstructured) bool {
 	return false
 }
 
-// waitHealthy polls the applied objects until kstatus says each is
-// Current, or Timeout passes: those not Current then fail with their
-// status and message.
+// waitHealthy polls the applied objects until each is healthy (healthOf),
+// or Timeout passes: those not healthy then fail with their status and
+// message. Each poll is one LIST per kind, however many objects.
 func (a *Applier) waitHealthy(ctx context.Context, items []*item, outcomes map[*item]*outcome) {
 	ctx, cancel := context.WithTimeout(ctx, a.opts.Timeout)
 	defer cancel()
@@ -73,20 +74,25 @@ func (a *Applier) waitHealthy(ctx context.Context, items []*item, outcomes map[*
 		}
 	}
 	for len(pending) > 0 {
+		var gvrs []schema.GroupVersionResource
 		for it := range pending {
-			u, err := a.resource(it).Get(ctx, it.key.Name, metav1.GetOptions{})
-			if err != nil {
+			if !slices.Contains(gvrs, it.gvr) {
+				gvrs = append(gvrs, it.gvr)
+			}
+		}
+		ls := a.observe(ctx, gvrs)
+		for it := range pending {
+			if err, failed := ls.failed[it.gvr]; failed {
 				pending[it] = err.Error()
 				continue
 			}
-			res, err := status.Compute(u)
-			switch {
-			case err != nil:
-				pending[it] = err.Error()
-			case res.Status == status.CurrentStatus:
+			u := ls.objs[it.key]
+			switch st, msg := healthOf(u); st {
+			case status.CurrentStatus:
 				delete(pending, it)
+				outcomes[it].live = u // the freshest copy, for the health of the result
 			default:
-				pending[it] = fmt.Sprintf("%s: %s", res.Status, res.Message)
+				pending[it] = fmt.Sprintf("%s: %s", st, msg)
 			}
 		}
 		if len(pending) == 0 || !sleep(ctx, healthPollInterval) {

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"time"
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/diff"
@@ -39,6 +40,11 @@ func (f *FleetApplier) WatchDrift(ctx context.Context, cluster string, drifted f
 	f.pool.WatchDrift(ctx, cluster, drifted)
 }
 
+// maxUnhealthy bounds the objects not healthy that a status lists (their
+// counts are complete): a first apply of thousands of objects must not
+// make a status file of thousands of lines.
+const maxUnhealthy = 50
+
 // statusOf is what the status says of a reconcile: apply's status and
 // message, the counts, and the objects that failed or drifted. A plan
 // that was not applied changed nothing, so only its managed and failed
@@ -57,6 +63,12 @@ func statusOf(cluster string, r apply.Result) status.Cluster {
 	}
 	for _, e := range r.Errors {
 		st.Objects = append(st.Objects, status.Object{Kind: e.Key.Kind, Namespace: e.Key.Namespace, Name: e.Key.Name, File: e.Source, Error: e.Op + ": " + e.Err.Error()})
+	}
+	h := r.Health
+	st.Health, st.HealthCounts = h.State, status.HealthCounts{Healthy: h.Healthy, Progressing: h.Progressing, Degraded: h.Degraded}
+	for _, u := range h.Unhealthy[:min(len(h.Unhealthy), maxUnhealthy)] {
+		st.Unhealthy = append(st.Unhealthy, status.Unhealthy{Kind: u.Key.Kind, Namespace: u.Key.Namespace, Name: u.Key.Name,
+			File: u.Source, Status: u.Status, Message: u.Message, Since: u.Since.UTC().Truncate(time.Second)})
 	}
 	return st
 }

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"mcp.dev/mcp/apply"
+	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/render"
 )
 
@@ -68,5 +70,18 @@ func TestInClusterNeedsTheOperator(t *testing.T) {
 	out = allowed.Reconcile(context.Background(), d)
 	if out.Status != apply.Failed || !strings.Contains(out.Message, "unable to load in-cluster configuration") {
 		t.Fatalf("allowed, outside a pod: %s %q", out.Status, out.Message)
+	}
+}
+
+// TestStatusOfBoundsUnhealthy: the status lists at most maxUnhealthy
+// objects not healthy; the counts stay complete.
+func TestStatusOfBoundsUnhealthy(t *testing.T) {
+	h := apply.Health{State: apply.HealthProgressing, Progressing: maxUnhealthy + 10}
+	for i := range maxUnhealthy + 10 {
+		h.Unhealthy = append(h.Unhealthy, apply.Unhealthy{Key: object.Key{Kind: "ConfigMap", Namespace: "a", Name: fmt.Sprint(i)}, Status: "NotFound"})
+	}
+	st := statusOf("eu", apply.Result{Health: h})
+	if len(st.Unhealthy) != maxUnhealthy || st.HealthCounts.Progressing != maxUnhealthy+10 || st.Health != apply.HealthProgressing {
+		t.Errorf("listed %d, counted %+v, health %s", len(st.Unhealthy), st.HealthCounts, st.Health)
 	}
 }

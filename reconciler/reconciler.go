@@ -53,6 +53,10 @@ type Options struct {
 	// (and Synced) again soon, whatever MaxBackoff is. A retry costs one
 	// refused connection while the cluster is down. 0: MaxBackoff alone.
 	UnreachableRetry time.Duration
+	// ProgressingInterval is how soon a Progressing cluster (a wave waits
+	// for the waves before it to become healthy) is reconciled again; it
+	// does not grow, and a new revision or a shutdown need not wait for it.
+	ProgressingInterval time.Duration
 	// ReconcileTimeout bounds one reconcile of one cluster. Each request
 	// has its own timeout, but a cluster behind a slow or blackholed
 	// network can fail them one after another; this frees the worker (and
@@ -90,6 +94,9 @@ func DefaultOptions() Options {
 		// A down cluster is noticed within seconds (its drift watch
 		// fails) and, once back, Synced again within this.
 		UnreachableRetry: 10 * time.Second,
+		// Often enough that a wave follows its predecessor within seconds;
+		// a Progressing reconcile costs the plan's LISTs.
+		ProgressingInterval: 3 * time.Second,
 		// Well above a first apply of thousands of objects at the client's
 		// rate limit, well below "stuck forever".
 		ReconcileTimeout: 15 * time.Minute,

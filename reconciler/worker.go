@@ -115,10 +115,16 @@ func (w *worker) run(ctx context.Context) {
 			watching = w.watchDrift(ctx, &watch)
 		}
 		next := w.r.opts.DriftInterval
-		if st.Result == apply.Failed || st.Result == apply.Unreachable {
+		switch st.Result {
+		case apply.Failed, apply.Unreachable:
 			failures++
 			next = min(backoff(failures), w.r.opts.MaxBackoff)
-		} else {
+		case apply.Progressing:
+			failures = 0
+			if next = w.r.opts.ProgressingInterval; next <= 0 {
+				next = DefaultOptions().ProgressingInterval
+			}
+		default:
 			failures = 0
 		}
 		unreachable = st.Result == apply.Unreachable
@@ -177,14 +183,17 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	if changed && w.r.status != nil {
 		w.r.status.Mark(w.name)
 	}
+	// A cluster that waits for a wave is looked at every few seconds:
+	// only a change of its outcome is news.
+	quiet := !changed && st.Result == apply.Progressing
 	level := slog.LevelInfo
-	if w.quiet(st) {
+	if w.quiet(st) || quiet {
 		level = slog.LevelDebug
 	}
 	slog.Log(ctx, level, "reconciled", "cluster", w.name, "result", st.Result, "revision", rev,
 		"created", st.Summary.Created, "updated", st.Summary.Updated, "deleted", st.Summary.Deleted,
 		"failed", st.Summary.Failed, "managed", st.Summary.Managed, "took", time.Since(start).Round(time.Millisecond), "message", st.Message)
-	if w.r.opts.Report != nil {
+	if w.r.opts.Report != nil && !quiet {
 		w.r.opts.Report(stored, plan)
 	}
 	return stored

@@ -43,6 +43,7 @@ type placementDoc struct {
 		Path            string                `json:"path"`
 		ClusterSelector *metav1.LabelSelector `json:"clusterSelector"`
 		Clusters        []string              `json:"clusters"`
+		DependsOn       []string              `json:"dependsOn"`
 		Namespace       string                `json:"namespace"`
 		Prune           *bool                 `json:"prune"`
 		Vars            map[string]any        `json:"vars"`
@@ -132,6 +133,7 @@ func loadConfig(r *repo, dir string) (*config, error) {
 	slices.SortFunc(c.placements, func(a, b Placement) int { return strings.Compare(a.Name, b.Name) })
 	errs = append(errs, c.checkUnique()...)
 	errs = append(errs, c.selectClusters()...)
+	errs = append(errs, c.orderDependencies()...)
 	return c, errors.Join(errs...)
 }
 
@@ -247,6 +249,7 @@ func parsePlacement(r *repo, d doc) (Placement, error) {
 		Name:         name,
 		Selector:     pd.Spec.ClusterSelector,
 		ClusterNames: pd.Spec.Clusters,
+		DependsOn:    pd.Spec.DependsOn,
 		Namespace:    pd.Spec.Namespace,
 		Prune:        pd.Spec.Prune == nil || *pd.Spec.Prune,
 		File:         d.file,

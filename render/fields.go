@@ -62,6 +62,7 @@ var (
 				}}},
 			}},
 			"clusters":  stringList,
+			"dependsOn": stringList,
 			"namespace": str,
 			"prune":     boolean,
 			"vars":      {kind: anyMap},

@@ -65,7 +65,7 @@ func (l Limits) checkSize(objects int, bytes int64) error {
 
 // reservedAnnotations are mcp's own keys that the repo may set: the rest
 // of mcp.dev/ is mcp's to write.
-var reservedAnnotations = map[string]bool{object.WaveAnnotation: true, AnnotationSubstitute: true, object.ReplaceAnnotation: true}
+var reservedAnnotations = map[string]bool{object.WaveAnnotation: true, object.WaveTimeoutAnnotation: true, AnnotationSubstitute: true, object.ReplaceAnnotation: true}
 
 // reservedNamespace refuses an object in mcp's own namespace, where the
 // inventories live, and that namespace itself: the repo could rewrite

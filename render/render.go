@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -207,7 +208,7 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 				}
 				continue
 			}
-			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name,
+			objs = append(objs, Object{Obj: u, File: d.file, Line: d.line, Index: d.index, Placement: p.Name, Depth: p.Depth,
 				Encrypted: d.enc != "", Sealed: d.enc == markSealed, Chart: chartRef})
 		}
 	}
@@ -324,6 +325,11 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 			return fmt.Errorf("%w: %s: annotation %s=%q is not an integer", ErrInvalid, object.KeyOf(u), object.WaveAnnotation, w)
 		}
 		o.Wave = n
+	}
+	if v, ok := annotations[object.WaveTimeoutAnnotation]; ok {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return fmt.Errorf("%w: %s: annotation %s=%q is not a positive duration (like \"90s\" or \"10m\")", ErrInvalid, object.KeyOf(u), object.WaveTimeoutAnnotation, v)
+		}
 	}
 	if v, ok := annotations[object.ReplaceAnnotation]; ok && v != object.ReplaceOnImmutable && v != object.ReplaceDisabled {
 		return fmt.Errorf("%w: %s: annotation %s=%q: the values are %q and %q", ErrInvalid, object.KeyOf(u), object.ReplaceAnnotation, v, object.ReplaceOnImmutable, object.ReplaceDisabled)

@@ -124,6 +124,12 @@ type Placement struct {
 	Namespace string
 	// Prune is spec.prune, default true.
 	Prune bool
+	// DependsOn names the Placements whose objects must be healthy on a
+	// cluster before this one's are applied there (spec.dependsOn).
+	DependsOn []string
+	// Depth is 0 without DependsOn, else one more than the deepest
+	// Placement it depends on: the order in which mcp applies placements.
+	Depth int
 	// Vars are substitution defaults; a Cluster's vars override them.
 	Vars map[string]string
 	// Selected are the names of every cluster the placement selects (all
@@ -152,6 +158,8 @@ type Object struct {
 	Placement string
 	// Wave is the mcp.dev/wave annotation, 0 when absent.
 	Wave int
+	// Depth is its Placement's Depth.
+	Depth int
 	// Encrypted says the object comes from a SOPS-encrypted file.
 	Encrypted bool
 	// Sealed says it was not decrypted (Decryption.KeepEncrypted): its

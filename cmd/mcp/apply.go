@@ -27,6 +27,14 @@ cluster holds and applies the difference with server-side apply (field
 manager "mcp"), in wave order, to all clusters concurrently. It prints the
 plan (as mcp diff does) and then the result per cluster.
 
+A wave is applied once every object of the waves before it is healthy
+(kstatus Current; a Job once Complete), and the objects of a Placement
+once those of the Placements it depends on (spec.dependsOn) are: apply
+reconciles a cluster again every few seconds until no wave waits. A wave
+not healthy within --wave-timeout (or its mcp.dev/wave-timeout) fails the
+cluster, naming its objects. The health of the last wave does not hold the
+command up; --wait waits for it.
+
 Objects mcp applied before and no longer desired are deleted (--prune),
 unless that would delete more than half of a cluster's managed objects:
 then nothing is deleted and the command fails, unless --allow-mass-prune.
@@ -56,6 +64,9 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 				return err // --strict: nothing is applied
 			}
 			opts.Concurrency = clusters.concurrency
+			if opts.WaveTimeout <= 0 {
+				return fmt.Errorf("--wave-timeout %s: want a positive duration", opts.WaveTimeout)
+			}
 			prog := newProgress(stderr, isTerminal(stderr))
 			opts.Progress = prog.update
 			results := apply.ApplyAll(cmd.Context(), target.All(fleet, access), opts)
@@ -82,6 +93,7 @@ rendered or applied, an object failed, or the prune guard tripped.`,
 	f.BoolVar(&opts.AllowMassPrune, "allow-mass-prune", false, "allow deleting more than half of a cluster's managed objects")
 	f.BoolVar(&opts.Wait, "wait", false, "wait until the applied objects are healthy, at most --timeout")
 	f.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long --wait (and the wait for new CRDs) may take")
+	f.DurationVar(&opts.WaveTimeout, "wave-timeout", opts.WaveTimeout, "how long the objects of a wave may take to become healthy before the waves after it are given up (the annotation mcp.dev/wave-timeout extends it for one wave)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print, change nothing")
 	warn.addFlags(f)
 	return cmd

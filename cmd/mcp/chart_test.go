@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	gitobject "github.com/go-git/go-git/v5/plumbing/object"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -116,12 +119,18 @@ func TestApplyChart(t *testing.T) {
 	}
 	t.Cleanup(env.Stop)
 	repo, creds := chartGitRepo(t, env)
-	code, out, errOut := mcp(t, "apply", "--dir", repo, "--credentials-dir", creds)
+	cs, err := kubernetes.NewForConfig(env.Cluster("eu").RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The post-install hook (wave 1) waits for the chart's Deployment to
+	// be ready; the test bed has no controllers, so the test rolls it out.
+	rolledOut := rollOutWhenCreated(t, cs, "web", "web-webstack")
+	code, out, errOut := mcp(t, "apply", "--dir", repo, "--credentials-dir", creds, "--wave-timeout", "1m")
 	if code != exitOK || !strings.Contains(out, "+ apps/Deployment web/web-webstack") || !strings.Contains(out, "+ example.com/Widget web/web-webstack") {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
 	}
-	cs, err := kubernetes.NewForConfig(env.Cluster("eu").RESTConfig())
-	if err != nil {
+	if err := <-rolledOut; err != nil {
 		t.Fatal(err)
 	}
 	d, err := cs.AppsV1().Deployments("web").Get(context.Background(), "web-webstack", metav1.GetOptions{})
@@ -177,4 +186,40 @@ func TestApplyChart(t *testing.T) {
 			t.Errorf("diff --against: exit %d, output lacks %q:\n%s\n%s", code, want, out, errOut)
 		}
 	}
+}
+
+// rollOutWhenCreated plays the Deployment controller: once the Deployment
+// exists, its generation is rolled out and available. The channel says
+// when that is done, or why it could not be.
+func rollOutWhenCreated(t *testing.T, cs kubernetes.Interface, ns, name string) <-chan error {
+	done := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	go func() {
+		deps := cs.AppsV1().Deployments(ns)
+		for {
+			d, err := deps.Get(ctx, name, metav1.GetOptions{})
+			if err == nil {
+				now := metav1.Now()
+				d.Status = appsv1.DeploymentStatus{
+					ObservedGeneration: d.Generation, Replicas: *d.Spec.Replicas, UpdatedReplicas: *d.Spec.Replicas,
+					ReadyReplicas: *d.Spec.Replicas, AvailableReplicas: *d.Spec.Replicas,
+					Conditions: []appsv1.DeploymentCondition{
+						{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable", LastUpdateTime: now, LastTransitionTime: now},
+						{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable", LastUpdateTime: now, LastTransitionTime: now},
+					},
+				}
+				_, err = deps.UpdateStatus(ctx, d, metav1.UpdateOptions{})
+				done <- err
+				return
+			}
+			select {
+			case <-ctx.Done():
+				done <- fmt.Errorf("deployment %s/%s: %w", ns, name, err)
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return done
 }

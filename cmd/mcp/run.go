@@ -30,6 +30,7 @@ type runOptions struct {
 	interval           time.Duration
 	driftInterval      time.Duration
 	reconcileTimeout   time.Duration
+	waveTimeout        time.Duration
 	listen             string
 	statusBranch       string
 	statusPath         string
@@ -79,6 +80,7 @@ and a dead replica's clusters move to the others within --lease-duration.`,
 	fs.DurationVar(&o.interval, "interval", def.Interval, "how often the source is checked")
 	fs.DurationVar(&o.driftInterval, "drift-interval", def.DriftInterval, "how often an unchanged cluster is re-checked for drift")
 	fs.DurationVar(&o.reconcileTimeout, "reconcile-timeout", def.ReconcileTimeout, "bound on one reconcile of one cluster; a cluster that takes longer is retried with backoff (0: no bound)")
+	fs.DurationVar(&o.waveTimeout, "wave-timeout", apply.DefaultOptions().WaveTimeout, "how long the objects of a wave may take to become healthy before the cluster fails (the annotation mcp.dev/wave-timeout extends it for one wave); the waves after it wait, the cluster is Progressing meanwhile")
 	fs.StringVar(&o.listen, "listen", ":8080", "address of the HTTP server")
 	fs.StringVar(&o.statusBranch, "status-branch", git.DefaultStatusOptions().Branch, "branch the status files are committed to (created as an orphan branch if missing)")
 	fs.StringVar(&o.statusPath, "status-path", def.StatusPath, "directory of the status files on the status branch")
@@ -163,6 +165,10 @@ func runDaemon(ctx context.Context, stdout io.Writer, src *sourceOptions, cluste
 	applyOpts := apply.DefaultOptions()
 	applyOpts.Prune, applyOpts.AllowMassPrune = o.prune, o.allowMassPrune
 	applyOpts.DryRun = o.dryRun
+	if o.waveTimeout <= 0 {
+		return fmt.Errorf("--wave-timeout %s: want a positive duration", o.waveTimeout)
+	}
+	applyOpts.WaveTimeout = o.waveTimeout
 	store, metrics := status.NewStore(), status.NewMetrics()
 	store.SetSource(sourceInfo(s, src))
 	r := reconciler.New(fetchingCharts(s, opts.Render.ChartCache, clusters.credentialsDir), reconciler.NewFleetApplier(applyOpts, access), store, metrics, opts)

@@ -22,6 +22,9 @@ const (
 	PlacementAnnotation = "mcp.dev/placement"
 	// WaveAnnotation orders applies: lower waves first (integer, default 0).
 	WaveAnnotation = "mcp.dev/wave"
+	// WaveTimeoutAnnotation extends how long the object's wave may take to
+	// become healthy (a Go duration, "90s").
+	WaveTimeoutAnnotation = "mcp.dev/wave-timeout"
 	// ReplaceAnnotation says what mcp does when the server refuses a change
 	// because it touches immutable fields: ReplaceOnImmutable deletes the
 	// object and creates it anew (the default for batch/v1 Jobs),

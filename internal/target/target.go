@@ -63,7 +63,7 @@ func NoPrune(fleet *render.Fleet, cluster string) []string {
 func Objects(cs render.ClusterState) []apply.Object {
 	objs := make([]apply.Object, len(cs.Objects))
 	for i, o := range cs.Objects {
-		objs[i] = apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave}
+		objs[i] = apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave, Depth: o.Depth}
 	}
 	return objs
 }

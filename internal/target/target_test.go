@@ -43,3 +43,13 @@ func TestFor(t *testing.T) {
 		t.Errorf("in-cluster access not allowed: AccessErr %v", mgmt.AccessErr)
 	}
 }
+
+// TestObjectsCarryWaveAndDepth: the wave and the dependency depth of the
+// placement reach apply, which orders by them.
+func TestObjectsCarryWaveAndDepth(t *testing.T) {
+	cs := render.ClusterState{Objects: []render.Object{{File: "a.yaml", Placement: "issuers", Wave: 2, Depth: 1}}}
+	o := Objects(cs)[0]
+	if o.Wave != 2 || o.Depth != 1 || o.Placement != "issuers" || o.Source != "a.yaml (document 1)" {
+		t.Errorf("object %+v", o)
+	}
+}

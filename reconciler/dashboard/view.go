@@ -38,6 +38,7 @@ type resultView struct {
 
 var results = map[apply.Status]resultView{
 	apply.Synced:      {"Synced", "✓", "synced"},
+	apply.Progressing: {"Progressing", "◔", "pending"},
 	apply.Drifted:     {"Drifted", "≠", "drifted"},
 	apply.Failed:      {"Failed", "✗", "failed"},
 	apply.Unreachable: {"Unreachable", "⚠", "unreachable"},
@@ -45,7 +46,7 @@ var results = map[apply.Status]resultView{
 }
 
 // resultOrder is the order of the fleet's counts: what needs a look first.
-var resultOrder = []apply.Status{apply.Failed, apply.Unreachable, apply.Drifted, apply.Paused, apply.Synced}
+var resultOrder = []apply.Status{apply.Failed, apply.Unreachable, apply.Drifted, apply.Progressing, apply.Paused, apply.Synced}
 
 func resultOf(r apply.Status) resultView {
 	if v, ok := results[r]; ok {

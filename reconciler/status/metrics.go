@@ -17,6 +17,7 @@ type Metrics struct {
 	ReconcileDuration *prometheus.HistogramVec // cluster
 	ClusterReady      *prometheus.GaugeVec     // cluster
 	ClusterUp         *prometheus.GaugeVec     // cluster
+	ClusterHealth     *prometheus.GaugeVec     // cluster, health
 	ManagedObjects    *prometheus.GaugeVec     // cluster
 	DriftedObjects    *prometheus.GaugeVec     // cluster
 	SourceFetchTotal  *prometheus.CounterVec   // result
@@ -42,6 +43,9 @@ func NewMetrics() *Metrics {
 		ClusterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_cluster_up", Help: "0 while the cluster does not answer (its last reconcile was Unreachable), else 1.",
 		}, []string{"cluster"}),
+		ClusterHealth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mcp_cluster_health", Help: "1 for the health of the cluster's objects at its last reconcile (Healthy, Progressing, Degraded), 0 for the others; none while it is not known.",
+		}, []string{"cluster", "health"}),
 		ManagedObjects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mcp_managed_objects", Help: "Objects in the cluster's inventory.",
 		}, []string{"cluster"}),
@@ -61,7 +65,7 @@ func NewMetrics() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ClusterUp, m.ManagedObjects,
+		m.ReconcileTotal, m.ReconcileDuration, m.ClusterReady, m.ClusterUp, m.ClusterHealth, m.ManagedObjects,
 		m.DriftedObjects, m.SourceFetchTotal, m.SourceStale, m.StatusCommits,
 	)
 	return m
@@ -82,6 +86,17 @@ func (m *Metrics) Observe(st Cluster, seconds float64) {
 	}
 	m.ClusterUp.WithLabelValues(st.Name).Set(up)
 	m.ManagedObjects.WithLabelValues(st.Name).Set(float64(st.Summary.Managed))
+	for _, h := range []apply.HealthState{apply.Healthy, apply.HealthProgressing, apply.Degraded} {
+		if st.Health == "" {
+			m.ClusterHealth.DeleteLabelValues(st.Name, string(h))
+			continue
+		}
+		v := 0.0
+		if st.Health == h {
+			v = 1
+		}
+		m.ClusterHealth.WithLabelValues(st.Name, string(h)).Set(v)
+	}
 	drifted := 0
 	for _, o := range st.Objects {
 		if o.Drifted {
@@ -98,6 +113,7 @@ func (m *Metrics) Forget(cluster string) {
 	m.ReconcileDuration.DeletePartialMatch(labels)
 	m.ClusterReady.DeletePartialMatch(labels)
 	m.ClusterUp.DeletePartialMatch(labels)
+	m.ClusterHealth.DeletePartialMatch(labels)
 	m.ManagedObjects.DeletePartialMatch(labels)
 	m.DriftedObjects.DeletePartialMatch(labels)
 }

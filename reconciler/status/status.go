@@ -30,6 +30,25 @@ type Object struct {
 	Drifted   bool   `json:"drifted,omitempty" yaml:"drifted,omitempty"`
 }
 
+// HealthCounts counts the desired objects by health.
+type HealthCounts struct {
+	Healthy     int `json:"healthy" yaml:"healthy"`
+	Progressing int `json:"progressing" yaml:"progressing"`
+	Degraded    int `json:"degraded" yaml:"degraded"`
+}
+
+// Unhealthy is one desired object that is not healthy: kstatus's status
+// and message, and since when mcp has seen it so.
+type Unhealthy struct {
+	Kind      string    `json:"kind" yaml:"kind"`
+	Namespace string    `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Name      string    `json:"name" yaml:"name"`
+	File      string    `json:"file,omitempty" yaml:"file,omitempty"`
+	Status    string    `json:"status" yaml:"status"`
+	Message   string    `json:"message,omitempty" yaml:"message,omitempty"`
+	Since     time.Time `json:"since" yaml:"since"`
+}
+
 // Cluster is what mcp reports of one cluster: on /status and in
 // <status-path>/<cluster>.yaml.
 type Cluster struct {
@@ -40,6 +59,12 @@ type Cluster struct {
 	Since    time.Time    `json:"since" yaml:"since"`
 	Summary  Summary      `json:"summary" yaml:"summary"`
 	Objects  []Object     `json:"objects,omitempty" yaml:"objects,omitempty"`
+	// Health is kstatus over the desired objects, "" when they could not
+	// be looked at (the cluster did not render or answer).
+	Health       apply.HealthState `json:"health,omitempty" yaml:"health,omitempty"`
+	HealthCounts HealthCounts      `json:"healthCounts" yaml:"healthCounts"`
+	// Unhealthy are the objects that are not healthy.
+	Unhealthy []Unhealthy `json:"unhealthy,omitempty" yaml:"unhealthy,omitempty"`
 }
 
 // SameOutcome reports whether next describes the same outcome as prev, so
@@ -50,7 +75,17 @@ func SameOutcome(prev, next Cluster) bool {
 	s, n := prev.Summary, next.Summary
 	quiet := n.Created == 0 && n.Updated == 0 && n.Deleted == 0 && n.Managed == s.Managed && n.Failed == s.Failed
 	return prev.Result == next.Result && prev.Revision == next.Revision && prev.Message == next.Message &&
-		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects)
+		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects) && sameHealth(prev, next)
+}
+
+// sameHealth: the same health, counts and objects not healthy; kstatus's
+// messages of those objects do not matter (a rollout's "1/3 replicas"
+// changes on every look).
+func sameHealth(prev, next Cluster) bool {
+	return prev.Health == next.Health && prev.HealthCounts == next.HealthCounts &&
+		slices.EqualFunc(prev.Unhealthy, next.Unhealthy, func(a, b Unhealthy) bool {
+			return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name && a.Status == b.Status
+		})
 }
 
 // Fleet is the answer of GET /status.
@@ -102,6 +137,12 @@ func (s *Store) Update(st Cluster) (Cluster, bool) {
 		st.Since = old.Since
 	}
 	if ok && SameOutcome(old, st) {
+		if !slices.EqualFunc(old.Unhealthy, st.Unhealthy, Unhealthy.equal) {
+			// kstatus's latest words for the views, not a new outcome.
+			old.Unhealthy = st.Unhealthy
+			s.clusters[st.Name] = old
+			s.notifyLocked()
+		}
 		return old, false
 	}
 	s.clusters[st.Name] = st
@@ -157,7 +198,7 @@ func (f Fleet) String() string {
 		counts[c.Result]++
 	}
 	var parts []string
-	for _, r := range []apply.Status{apply.Synced, apply.Drifted, apply.Paused, apply.Failed, apply.Unreachable} {
+	for _, r := range []apply.Status{apply.Synced, apply.Progressing, apply.Drifted, apply.Paused, apply.Failed, apply.Unreachable} {
 		if counts[r] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[r], r))
 		}
@@ -184,7 +225,13 @@ func (s *Store) Restore(prev, cur Cluster) bool {
 // SameStatus reports whether a and b are the same status, field by field.
 func SameStatus(a, b Cluster) bool {
 	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
-		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects)
+		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects) &&
+		a.Health == b.Health && a.HealthCounts == b.HealthCounts && slices.EqualFunc(a.Unhealthy, b.Unhealthy, Unhealthy.equal)
+}
+
+func (u Unhealthy) equal(o Unhealthy) bool {
+	return u.Kind == o.Kind && u.Namespace == o.Namespace && u.Name == o.Name && u.File == o.File &&
+		u.Status == o.Status && u.Message == o.Message && u.Since.Equal(o.Since)
 }
 
 // SameRecord reports whether a and b are the same for the status history
