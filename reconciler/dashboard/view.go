@@ -206,7 +206,7 @@ func planOf(d status.ClusterDetail) *planView {
 	if p.Err != nil {
 		v.Err = p.Err.Error()
 	}
-	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−", diff.Adopt: ">", diff.Keep: "!", diff.Orphan: "<"}
+	symbols := map[diff.Action]string{diff.Create: "+", diff.Update: "~", diff.Delete: "−", diff.Adopt: ">", diff.Keep: "!", diff.Orphan: "<", diff.Replace: "−/+"}
 	for _, ch := range p.Changes {
 		if ch.Action == diff.Unchanged {
 			continue
