@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"mcp.dev/mcp/apply"
@@ -71,6 +73,26 @@ func statusOf(cluster string, r apply.Result) status.Cluster {
 			File: u.Source, Status: u.Status, Message: u.Message, Since: u.Since.UTC().Truncate(time.Second)})
 	}
 	return st
+}
+
+// chartsOf lists the charts of a cluster's desired state, one per
+// placement, with the version each resolved to.
+func chartsOf(cs render.ClusterState) []status.Chart {
+	var out []status.Chart
+	for _, o := range cs.Objects {
+		name, version, ok := strings.Cut(o.Chart, "@")
+		if !ok {
+			continue
+		}
+		c := status.Chart{Placement: o.Placement, Name: name, Version: version}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b status.Chart) int {
+		return strings.Compare(a.Placement+"\x00"+a.Name, b.Placement+"\x00"+b.Name)
+	})
+	return out
 }
 
 // planOf is the plan a reconcile made (or, planning only, would carry

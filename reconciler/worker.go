@@ -19,8 +19,9 @@ type worker struct {
 
 	mu       sync.Mutex
 	desired  Desired
-	revision string // of desired
-	applied  string // revision last applied; kept while unreachable
+	revision string         // of desired
+	applied  string         // revision last applied; kept while unreachable
+	charts   []status.Chart // the charts of that revision
 
 	// logged is the status of the last reconcile logged at info level,
 	// and when; see quiet.
@@ -170,11 +171,12 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	if res.Status == apply.Unreachable || res.Status == apply.Drifted || d.Err != nil {
 		applied = w.applied
 	} else {
-		w.applied = rev
+		w.applied, w.charts = rev, chartsOf(d.ClusterState)
 	}
+	charts := w.charts
 	w.mu.Unlock()
 	st := statusOf(w.name, res)
-	st.Revision, st.Since = applied, time.Now().UTC().Truncate(time.Second)
+	st.Revision, st.Since, st.Charts = applied, time.Now().UTC().Truncate(time.Second), charts
 	plan := planOf(res)
 	w.r.store.SetLabels(w.name, d.Cluster.Labels)
 	w.r.store.SetPlan(w.name, plan, rev)

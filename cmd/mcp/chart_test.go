@@ -164,9 +164,17 @@ func TestApplyChart(t *testing.T) {
 		root.SetOut(&bytes.Buffer{})
 		root.ExecuteContext(ctx)
 	}()
-	waitStatus(t, addr, &bytes.Buffer{}, "eu Synced in a dry run: nothing differs", func(st runStatus) bool {
+	st := waitStatus(t, addr, &bytes.Buffer{}, "eu Synced in a dry run: nothing differs", func(st runStatus) bool {
 		return len(st.Clusters) == 1 && st.Clusters[0].Result == "Synced"
 	})
+	// /status names the chart and the version it resolved to; so does the
+	// dashboard's page of the cluster.
+	if c := st.Clusters[0].Charts; len(c) != 1 || c[0].Placement != "web" || c[0].Name != "webstack" || c[0].Version != "1.2.0" {
+		t.Errorf("/status charts of eu: %+v, want webstack 1.2.0 of placement web", c)
+	}
+	if _, page := testenv.Get(t, "http://"+addr+"/clusters/eu"); !strings.Contains(page, "<code>webstack@1.2.0</code>") {
+		t.Errorf("the dashboard's page of eu does not show the chart:\n%.2000s", page)
+	}
 	cancel()
 	<-stopped
 

@@ -58,6 +58,9 @@ type runStatus struct {
 		Revision string         `json:"revision"`
 		Message  string         `json:"message"`
 		Summary  map[string]int `json:"summary"`
+		Charts   []struct {
+			Placement, Name, Version string
+		} `json:"charts"`
 	} `json:"clusters"`
 }
 

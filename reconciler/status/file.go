@@ -29,6 +29,7 @@ type fileStatus struct {
 	Objects      []Object          `json:"objects,omitempty" yaml:"objects,omitempty"`
 	// Unhealthy are the desired objects that are not healthy.
 	Unhealthy []fileUnhealthy `json:"unhealthy,omitempty" yaml:"unhealthy,omitempty"`
+	Charts    []Chart         `json:"charts,omitempty" yaml:"charts,omitempty"`
 }
 
 // fileUnhealthy is Unhealthy with its time as RFC 3339 text, as since is.
@@ -71,6 +72,7 @@ func MarshalFile(s Cluster) ([]byte, error) {
 			Summary:      s.Summary,
 			Objects:      s.Objects,
 			Unhealthy:    unhealthy,
+			Charts:       s.Charts,
 		},
 	})
 	return buf.Bytes(), err
@@ -90,6 +92,7 @@ func UnmarshalFile(data []byte) (Cluster, error) {
 	c := Cluster{
 		Name: name, Result: f.Status.Result, Revision: f.Status.Revision, Message: f.Status.Message,
 		Since: since, Summary: f.Status.Summary, Objects: f.Status.Objects, Health: f.Status.Health,
+		Charts: f.Status.Charts,
 	}
 	if f.Status.HealthCounts != nil {
 		c.HealthCounts = *f.Status.HealthCounts

@@ -18,6 +18,7 @@ func progressing(msg string) Cluster {
 		Since: t0, Summary: Summary{Managed: 5, Created: 4},
 		Health: apply.HealthProgressing, HealthCounts: HealthCounts{Healthy: 4, Progressing: 1},
 		Unhealthy: []Unhealthy{{Kind: "Deployment", Namespace: "db", Name: "db", File: "apps/db/deploy.yaml:1", Status: "InProgress", Message: msg, Since: t0}},
+		Charts:    []Chart{{Placement: "web", Name: "podinfo", Version: "6.7.1"}},
 	}
 }
 
@@ -32,6 +33,7 @@ func TestStatusFileHealth(t *testing.T) {
 	for _, want := range []string{
 		"  result: Progressing\n  health: Progressing\n  healthCounts:\n    healthy: 4\n    progressing: 1\n    degraded: 0\n  message: wave 1 waits",
 		"  unhealthy:\n    - kind: Deployment\n      namespace: db\n      name: db\n      file: apps/db/deploy.yaml:1\n      status: InProgress\n      message: 'Replicas: 0/1'\n      since: \"2026-11-26T10:00:00Z\"\n",
+		"  charts:\n    - placement: web\n      name: podinfo\n      version: 6.7.1\n",
 	} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("status file lacks\n%s\nin\n%s", want, data)

@@ -65,6 +65,17 @@ type Cluster struct {
 	HealthCounts HealthCounts      `json:"healthCounts" yaml:"healthCounts"`
 	// Unhealthy are the objects that are not healthy.
 	Unhealthy []Unhealthy `json:"unhealthy,omitempty" yaml:"unhealthy,omitempty"`
+	// Charts are the Helm charts of the revision the cluster is at, with
+	// the version each resolved to, by placement.
+	Charts []Chart `json:"charts,omitempty" yaml:"charts,omitempty"`
+}
+
+// Chart is a chart a placement rendered on a cluster: a version range
+// shows here as the version it resolved to.
+type Chart struct {
+	Placement string `json:"placement" yaml:"placement"`
+	Name      string `json:"name" yaml:"name"`
+	Version   string `json:"version" yaml:"version"`
 }
 
 // SameOutcome reports whether next describes the same outcome as prev, so
@@ -75,7 +86,8 @@ func SameOutcome(prev, next Cluster) bool {
 	s, n := prev.Summary, next.Summary
 	quiet := n.Created == 0 && n.Updated == 0 && n.Deleted == 0 && n.Managed == s.Managed && n.Failed == s.Failed
 	return prev.Result == next.Result && prev.Revision == next.Revision && prev.Message == next.Message &&
-		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects) && sameHealth(prev, next)
+		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects) && sameHealth(prev, next) &&
+		slices.Equal(prev.Charts, next.Charts)
 }
 
 // sameHealth: the same health, counts and objects not healthy; kstatus's
@@ -226,7 +238,8 @@ func (s *Store) Restore(prev, cur Cluster) bool {
 func SameStatus(a, b Cluster) bool {
 	return a.Name == b.Name && a.Result == b.Result && a.Revision == b.Revision && a.Message == b.Message &&
 		a.Since.Equal(b.Since) && a.Summary == b.Summary && slices.Equal(a.Objects, b.Objects) &&
-		a.Health == b.Health && a.HealthCounts == b.HealthCounts && slices.EqualFunc(a.Unhealthy, b.Unhealthy, Unhealthy.equal)
+		a.Health == b.Health && a.HealthCounts == b.HealthCounts && slices.EqualFunc(a.Unhealthy, b.Unhealthy, Unhealthy.equal) &&
+		slices.Equal(a.Charts, b.Charts)
 }
 
 func (u Unhealthy) equal(o Unhealthy) bool {
