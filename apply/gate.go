@@ -59,6 +59,10 @@ type Waiting struct {
 	// Expired: the gate was not healthy within Timeout; its objects that
 	// were not ready failed.
 	Expired bool
+	// Failed: an object of the gate failed (kstatus Failed: a Job that
+	// failed, a rollout past its progress deadline). The gates after it
+	// are not applied, without waiting for Timeout; Expired is set too.
+	Failed bool
 	// Objects are the objects of the gate that are not healthy.
 	Objects []Unhealthy
 }
@@ -74,7 +78,10 @@ func (w *Waiting) String() string {
 	if len(w.Objects) > show {
 		list += fmt.Sprintf("; and %d more", len(w.Objects)-show)
 	}
-	if w.Expired {
+	switch {
+	case w.Failed:
+		return fmt.Sprintf("%s failed (%s not applied): %s", w.Gate, w.Next, list)
+	case w.Expired:
 		return fmt.Sprintf("%s not healthy after %s (%s not applied): %s", w.Gate, w.Timeout, w.Next, list)
 	}
 	return fmt.Sprintf("%s waits for %d objects of %s to be healthy: %s", w.Next, len(w.Objects), w.Gate, list)

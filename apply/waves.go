@@ -3,10 +3,12 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"mcp.dev/mcp/internal/object"
 )
@@ -66,6 +68,12 @@ func (a *Applier) applyGates(ctx context.Context, r *Result, p *Plan, toApply []
 			continue
 		}
 		r.Waiting = a.wait(p, g, gs[i+1], members, h.Unhealthy, now)
+		if h.State == Degraded {
+			// A failed object does not get better by waiting: the gate
+			// fails now, naming the objects that failed.
+			r.Waiting.Failed, r.Waiting.Expired = true, true
+			r.Waiting.Objects = slices.DeleteFunc(r.Waiting.Objects, func(u Unhealthy) bool { return u.Status != status.FailedStatus.String() })
+		}
 		if r.Waiting.Expired {
 			a.expire(r.Waiting, members, outcomes)
 		}
@@ -84,8 +92,11 @@ func (a *Applier) expire(w *Waiting, members []*item, outcomes map[*item]*outcom
 	}
 	for _, u := range w.Objects {
 		it := byKey[u.Key]
-		outcomes[it].err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "wait",
-			Err: fmt.Errorf("%w after %s (%s waits for it): %s: %s", ErrUnhealthy, w.Timeout, w.Next, u.Status, u.Message)}
+		err := fmt.Errorf("%w after %s (%s waits for it): %s: %s", ErrUnhealthy, w.Timeout, w.Next, u.Status, u.Message)
+		if w.Failed {
+			err = fmt.Errorf("%w: it failed (%s waits for it): %s", ErrUnhealthy, w.Next, u.Message)
+		}
+		outcomes[it].err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "wait", Err: err}
 	}
 }
 

@@ -258,6 +258,54 @@ spec:
 	}
 }
 
+// TestFailedJobFailsAtOnce: a Job of wave 0 that failed fails the cluster
+// at once, naming it, instead of waiting for the wave's timeout; wave 1 is
+// not applied.
+func TestFailedJobFailsAtOnce(t *testing.T) {
+	opts := testOptions(t)
+	opts.WaveTimeout = time.Hour
+	pool := NewPool(opts)
+	tgt := waveTarget("eu")
+	ctx := context.Background()
+	desired := objects(t, namespace("failing")+`---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: failing}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+`+configMapInWave("failing", "app", "1"))
+	if r := pool.Reconcile(ctx, tgt(desired)); r.Status != Progressing {
+		t.Fatalf("job not run: %s %q", r.Status, r.Message)
+	}
+	jobs := dyn(t, "eu").Resource(jobGVR).Namespace("failing")
+	u, err := jobs.Get(ctx, "migrate", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	_ = unstructured.SetNestedField(u.Object, map[string]any{"startTime": now, "failed": int64(1), "conditions": []any{
+		map[string]any{"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit", "lastProbeTime": now, "lastTransitionTime": now},
+		map[string]any{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit", "lastProbeTime": now, "lastTransitionTime": now},
+	}}, "status")
+	if _, err := jobs.UpdateStatus(ctx, u, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := pool.Reconcile(ctx, tgt(desired))
+	if r.Status != Failed || !strings.Contains(r.Message, "wave 0 failed (wave 1 not applied)") || !strings.Contains(r.Message, "batch/Job failing/migrate") {
+		t.Fatalf("failed job: %s %q", r.Status, r.Message)
+	}
+	if exists(t, "eu", cmGVR, "failing", "app") {
+		t.Error("wave 1 was applied after the wave-0 Job failed")
+	}
+	if len(r.Errors) != 1 || !errors.Is(r.Errors[0].Err, ErrUnhealthy) || !strings.Contains(r.Errors[0].Err.Error(), "it failed") {
+		t.Errorf("errors: %v", r.Errors)
+	}
+}
+
 // TestDependencyDepth: the objects of a Placement that depends on another
 // (depth 1) are applied only once the other's objects are healthy, even
 // in an earlier wave.
