@@ -2,11 +2,8 @@ package testenv
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -273,28 +270,11 @@ func (n *NodeCluster) startKubelet(ctx context.Context) error {
 }
 
 func (n *NodeCluster) startControllers(ctx context.Context) error {
-	caFile := filepath.Join(n.Cluster.dir, "ca.crt")
-	if err := os.WriteFile(caFile, n.pki.caPEM, 0o600); err != nil {
-		return err
-	}
 	ports, err := freePorts(2)
 	if err != nil {
 		return err
 	}
-	n.kcm, err = n.spawn("kube-controller-manager",
-		"--kubeconfig="+n.Kubeconfig,
-		"--authentication-kubeconfig="+n.Kubeconfig,
-		"--authorization-kubeconfig="+n.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(ports[0]),
-		"--tls-cert-file="+n.pki.certFile,
-		"--tls-private-key-file="+n.pki.keyFile,
-		"--service-account-private-key-file="+n.pki.saKeyFile,
-		"--root-ca-file="+caFile,
-		"--leader-elect=false",
-		"--v=1",
-	)
-	if err != nil {
+	if n.kcm, err = n.spawnControllerManager(ports[0], ""); err != nil {
 		return err
 	}
 	n.scheduler, err = n.spawn("kube-scheduler",
@@ -311,15 +291,9 @@ func (n *NodeCluster) startControllers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Both serve with the apiserver's certificate (127.0.0.1), verified
-	// against the test bed's CA.
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(n.pki.caPEM)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	for name, port := range map[string]int{"kube-controller-manager": ports[0], "kube-scheduler": ports[1]} {
-		url := "https://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
-		if err := waitReady(ctx, client, url, "", n.logFile(name)); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		if err := n.waitHealthy(ctx, name, port); err != nil {
+			return err
 		}
 	}
 	// Pods need the namespace's default service account, which the
