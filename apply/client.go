@@ -79,6 +79,9 @@ func RESTConfig(t Target) (*rest.Config, error) {
 // discovery and a REST mapper built from it.
 type client struct {
 	dyn dynamic.Interface
+	// raw is dyn's REST client, for the LISTs that are decoded as they
+	// stream in (listdecode.go).
+	raw rest.Interface
 	// watch is dyn without the request timeout: the config's Timeout
 	// would cut every watch after a minute. The server ends watches on
 	// its own after a while, and ctx ends them when the caller is done.
@@ -101,6 +104,10 @@ func newClient(cfg *rest.Config) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw, err := rest.UnversionedRESTClientFor(dynamic.ConfigFor(cfg))
+	if err != nil {
+		return nil, err
+	}
 	wcfg := rest.CopyConfig(cfg)
 	wcfg.Timeout = 0
 	watch, err := dynamic.NewForConfig(wcfg)
@@ -118,6 +125,7 @@ func newClient(cfg *rest.Config) (*client, error) {
 	disc := memory.NewMemCacheClient(dc)
 	return &client{
 		dyn:     dyn,
+		raw:     raw,
 		watch:   watch,
 		meta:    meta,
 		disc:    disc,

@@ -69,38 +69,18 @@ func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]
 	var rv string
 	opts := metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=" + object.ManagedByValue, Limit: a.opts.PageSize}
 	for {
-		list, err := a.c.dyn.Resource(gvr).List(ctx, opts)
+		page, err := listStream(ctx, a.c.raw, gvr, opts)
 		if err != nil {
 			return nil, "", fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}
 		if rv == "" {
-			rv = list.GetResourceVersion()
+			rv = page.resourceVersion
 		}
-		for i := range list.Items {
-			u := &list.Items[i]
-			// LIST items carry no apiVersion/kind of their own in some
-			// encodings; give them the list's so keys match.
-			if u.GetKind() == "" {
-				u.SetAPIVersion(list.GetAPIVersion())
-				u.SetKind(kindOfList(list.GetKind()))
-			}
-			// managedFields are often the larger half of an object and
-			// nothing here reads them; a plan holds every live object.
-			unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
-			out = append(out, u)
-		}
-		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+		out = append(out, page.items...)
+		if opts.Continue = page.continueToken; opts.Continue == "" {
 			return out, rv, nil
 		}
 	}
-}
-
-func kindOfList(listKind string) string {
-	const suffix = "List"
-	if len(listKind) > len(suffix) && listKind[len(listKind)-len(suffix):] == suffix {
-		return listKind[:len(listKind)-len(suffix)]
-	}
-	return listKind
 }
 
 // get reads one object that the LIST did not show (not labelled by mcp
