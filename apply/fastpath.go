@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
 )
 
 // AppliedHashAnnotation holds a hash of the desired object mcp last
@@ -29,7 +30,7 @@ func appliedHash(u *unstructured.Unstructured) (string, error) {
 
 // withHash returns a copy of desired carrying the applied-hash annotation.
 func withHash(desired *unstructured.Unstructured, hash string) *unstructured.Unstructured {
-	out := desired.DeepCopy()
+	out := object.WithMetadata(desired)
 	ann := out.GetAnnotations()
 	if ann == nil {
 		ann = map[string]string{}
@@ -49,7 +50,7 @@ func stripHash(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if _, ok := ann[AppliedHashAnnotation]; !ok {
 		return u
 	}
-	out := u.DeepCopy()
+	out := object.WithMetadata(u)
 	delete(ann, AppliedHashAnnotation)
 	if len(ann) == 0 {
 		unstructured.RemoveNestedField(out.Object, "metadata", "annotations")
@@ -81,8 +82,10 @@ func unchanged(desired, live *unstructured.Unstructured, hash string) bool {
 // of thousands of objects was most of a no-op reconcile's work.
 func contains(live, desired *unstructured.Unstructured) bool {
 	d := diff.Normalize(desired) // a Secret's stringData becomes data, as stored
+	// live projected onto normalized desired holds none of what
+	// normalizing drops: neither needs another copy.
 	projected, _ := project(live.Object, d.Object).(map[string]any)
-	return len(diff.Compare(d, &unstructured.Unstructured{Object: projected})) == 0
+	return len(diff.CompareNormalized(d, &unstructured.Unstructured{Object: projected})) == 0
 }
 
 // project returns the part of live that has the shape of desired: maps

@@ -114,9 +114,19 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 	crds := desiredCRDs(desired)
 	seen := make(map[object.Key]string, len(desired))
 	var dups []error
+	type mapped struct {
+		m   *meta.RESTMapping
+		err error
+	}
+	mappings := map[schema.GroupVersionKind]mapped{}
 	for _, o := range desired {
-		it := &item{src: o, desired: o.Obj.DeepCopy(), gvk: o.Obj.GroupVersionKind(), placement: o.Placement}
-		m, err := a.c.mapping(it.gvk)
+		it := &item{src: o, desired: o.Obj, gvk: o.Obj.GroupVersionKind(), placement: o.Placement}
+		mp, ok := mappings[it.gvk]
+		if !ok {
+			mp.m, mp.err = a.c.mapping(it.gvk)
+			mappings[it.gvk] = mp
+		}
+		m, err := mp.m, mp.err
 		switch {
 		case err == nil:
 			it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
@@ -126,9 +136,9 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 			it.err = err
 		}
 		if it.namespaced && it.desired.GetNamespace() == "" {
-			it.desired.SetNamespace("default") // as kubectl does
-		} else if !it.namespaced && it.err == nil {
-			it.desired.SetNamespace("")
+			it.desired = withNamespace(it.desired, "default") // as kubectl does
+		} else if !it.namespaced && it.err == nil && it.desired.GetNamespace() != "" {
+			it.desired = withNamespace(it.desired, "")
 		}
 		it.key = object.KeyOf(it.desired)
 		if prev, dup := seen[it.key]; dup {
@@ -141,6 +151,13 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 		p.items = append(p.items, it)
 	}
 	return errors.Join(dups...)
+}
+
+// withNamespace returns u in namespace ns; u itself is never changed.
+func withNamespace(u *unstructured.Unstructured, ns string) *unstructured.Unstructured {
+	out := object.WithMetadata(u)
+	out.SetNamespace(ns)
+	return out
 }
 
 // desiredCRDs maps the kinds defined by desired CRDs to whether they are
