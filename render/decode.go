@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // maxValues bounds how many values one document may expand to. YAML
@@ -36,6 +37,35 @@ type doc struct {
 	// enc is markDecrypted or markSealed for a document of a
 	// SOPS-encrypted file, "" otherwise.
 	enc string
+	// settled: the checks that read node and nothing else have run
+	// (settle); warnings and, for a kind the schema check knows without
+	// the repo's CRDs, schemaErrs hold what they found.
+	settled    bool
+	checked    bool
+	warnings   []string
+	schemaErrs []error
+}
+
+// settle runs the checks of a placement's document that read its YAML
+// nodes and nothing else: the warnings about other tools' syntax and the
+// schema of a built-in kind. Then the nodes go, unless the document has
+// references to substitute per cluster or a kind only the repo's CRDs
+// describe: they are the larger half of a parsed document, and a
+// placement of thousands of files would otherwise hold them all at once.
+func (d *doc) settle() {
+	if d.settled {
+		return
+	}
+	d.settled = true
+	d.warnings = foreignWarnings(*d)
+	apiVersion, _ := d.obj["apiVersion"].(string)
+	kind, _ := d.obj["kind"].(string)
+	if d.enc == markSealed || builtinType(schema.FromAPIVersionAndKind(apiVersion, kind)) != nil {
+		d.schemaErrs, d.checked = checkSchema(*d, crdSchemas{}).errs, true
+	}
+	if d.checked && !d.refs {
+		d.node = nil
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

@@ -36,6 +36,9 @@ func (r *repo) placementDocs(ctx context.Context, p *Placement, lim Limits) ([]d
 	if len(docs) == 0 && err == nil {
 		err = r.nothingToPlace(p)
 	}
+	for i := range docs {
+		docs[i].settle() // kustomize output; files were settled as read
+	}
 	return docs, err
 }
 
@@ -141,6 +144,7 @@ func (r *repo) plainFile(file string) ([]doc, error) {
 		}
 		if d.obj["apiVersion"] != APIVersion {
 			d.bytes = int64(len(data) / len(docs))
+			d.settle()
 			out = append(out, d)
 		}
 	}

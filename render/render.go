@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"mcp.dev/mcp/internal/object"
 	"mcp.dev/mcp/source"
@@ -62,7 +61,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			docs[p.Name], loadErrs[p.Name] = r.placementDocs(ctx, p, opts.Limits)
 		}
 		for _, d := range docs[p.Name] {
-			for _, w := range foreignWarnings(d) {
+			for _, w := range d.warnings {
 				if !slices.Contains(cfg.warnings, w) {
 					cfg.warnings = append(cfg.warnings, w)
 				}
@@ -70,6 +69,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		}
 	}
 	crds := checkSchemas(cfg.placements, docs, loadErrs)
+	dropNodes(docs)
 	for i := range cfg.placements {
 		p := &cfg.placements[i]
 		if len(p.Selected) == 0 && loadErrs[p.Name] != nil {
@@ -105,6 +105,20 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 		return nil, context.Cause(ctx)
 	}
 	return f, nil
+}
+
+// dropNodes lets the YAML nodes of documents go once every check that
+// reports lines has run: only a document with references to substitute
+// is converted again, per cluster. The nodes are the larger half of a
+// parsed document.
+func dropNodes(docs map[string][]doc) {
+	for _, ds := range docs {
+		for i := range ds {
+			if !ds[i].refs {
+				ds[i].node = nil
+			}
+		}
+	}
 }
 
 // limit returns the clusters to render: all, or those named.
@@ -267,7 +281,9 @@ func materialize(d doc, sc *scope) (*unstructured.Unstructured, error) {
 	case set && v != "disabled" && v != "enabled":
 		return nil, &Error{File: d.file, Line: d.line, Err: fmt.Errorf("%w: annotation %s: %q, the values are \"disabled\" and \"enabled\"", ErrInvalid, AnnotationSubstitute, v)}
 	case v == "disabled" || !d.refs || (d.enc != "" && v != "enabled"):
-		obj = runtime.DeepCopyJSON(d.obj)
+		// finish changes only the top level and metadata: the rest is
+		// shared by the clusters of the placement (object.WithMetadata).
+		obj = object.WithMetadata(&unstructured.Unstructured{Object: d.obj}).Object
 	default:
 		c := converter{file: d.file, budget: maxValues, subst: sc.substitute}
 		if d.line == 0 {

@@ -46,7 +46,11 @@ func checkSchemas(ps []Placement, docs map[string][]doc, loadErrs map[string]err
 	for _, p := range ps {
 		errs := []error{loadErrs[p.Name]}
 		for _, d := range docs[p.Name] {
-			errs = append(errs, checkSchema(d, crds).errs...)
+			if d.checked {
+				errs = append(errs, d.schemaErrs...)
+			} else {
+				errs = append(errs, checkSchema(d, crds).errs...)
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			loadErrs[p.Name] = err
