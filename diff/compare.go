@@ -21,6 +21,13 @@ func Compare(before, after *unstructured.Unstructured) []FieldChange {
 	return compareNormalized(Normalize(before), Normalize(after))
 }
 
+// CompareNormalized is Compare without the copies, for callers that hold
+// normalized objects already (Normalize's output, or a projection of an
+// object onto the shape of one).
+func CompareNormalized(before, after *unstructured.Unstructured) []FieldChange {
+	return compareNormalized(before, after)
+}
+
 // compareNormalized is Compare without the copies, for callers that hold
 // normalized objects already.
 func compareNormalized(before, after *unstructured.Unstructured) []FieldChange {
