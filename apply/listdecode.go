@@ -128,12 +128,17 @@ func decodeItems(dec *json.Decoder) ([]*unstructured.Unstructured, error) {
 			return nil, errors.New("items: null item")
 		}
 		u := &unstructured.Unstructured{Object: obj}
-		// managedFields are often the larger half of an object and
-		// nothing here reads them; a plan holds every live object.
-		unstructured.RemoveNestedField(obj, "metadata", "managedFields")
+		dropManagedFields(u)
 		out = append(out, u)
 	}
 	return out, expectDelim(dec, ']')
+}
+
+// dropManagedFields removes u's managedFields. They are often the larger
+// half of an object, nothing in a reconcile reads them, and a plan holds
+// every live object until it ends.
+func dropManagedFields(u *unstructured.Unstructured) {
+	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

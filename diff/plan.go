@@ -35,11 +35,6 @@ type Change struct {
 	// path, and the refused immutable fields of a Replace; it is empty for
 	// the other actions, so a created Secret shows no values.
 	Fields []FieldChange
-	// Before and After are the normalized objects (nil where absent). A
-	// Secret's data values are replaced by RedactedValue: they never stay in
-	// a plan. An Unchanged change may carry neither: a live plan keeps no
-	// copies of the objects that stay as they are.
-	Before, After *unstructured.Unstructured `json:"-"`
 	// File is where the object is declared, if the caller knows it.
 	File string
 	// Placement is the Placement that placed the object, if known.
@@ -51,9 +46,6 @@ type Change struct {
 	// "kept: 2 unmanaged objects inside" for Keep. Empty for most changes.
 	Reason string
 }
-
-// RedactedValue stands for every Secret value kept in Change.Before/After.
-const RedactedValue = "(redacted)"
 
 // ClusterPlan is the plan for one cluster. Err is set when the plan could
 // not be made (for example the desired state did not render); Changes are
@@ -211,10 +203,11 @@ func NewClusterPlan(cluster string, before, after []*unstructured.Unstructured) 
 	return p
 }
 
-// ChangeFor compares one object before and after (either may be nil) after
-// normalizing both; Placement is taken from the objects' annotation.
+// ChangeFor compares one object before and after (either may be nil);
+// Placement is taken from the objects' annotation. Only an update
+// normalizes them, to compare; the change keeps no copy of either.
 func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change {
-	ch := Change{Key: key, Before: Normalize(before), After: Normalize(after)}
+	ch := Change{Key: key}
 	switch {
 	case before == nil && after == nil:
 		ch.Action = Unchanged
@@ -223,7 +216,7 @@ func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change 
 	case after == nil:
 		ch.Action = Delete
 	default:
-		ch.Fields = compareNormalized(ch.Before, ch.After)
+		ch.Fields = Compare(before, after)
 		if len(ch.Fields) > 0 {
 			ch.Action = Update
 		}
@@ -238,25 +231,5 @@ func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change 
 	if u := cmp.Or(after, before); u != nil {
 		ch.Wave, _ = strconv.Atoi(u.GetAnnotations()[object.WaveAnnotation])
 	}
-	redactSecret(ch.Before)
-	redactSecret(ch.After)
 	return ch
-}
-
-// redactSecret replaces every value of a normalized Secret's data by
-// RedactedValue, keeping its keys.
-func redactSecret(u *unstructured.Unstructured) {
-	if u == nil || !isSecret(u) {
-		return
-	}
-	data, ok := u.Object["data"].(map[string]any)
-	if !ok {
-		if _, present := u.Object["data"]; present {
-			u.Object["data"] = RedactedValue
-		}
-		return
-	}
-	for k := range data {
-		data[k] = RedactedValue
-	}
 }

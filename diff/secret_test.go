@@ -63,8 +63,8 @@ metadata:
 			mustWrite(t, WriteJSON(&js, plan))
 			outputs := map[string]string{
 				"text": text.String(), "color": color.String(), "markdown": md.String(), "json": js.String(),
-				// The plan in memory, Before and After included.
-				"plan": fmt.Sprintf("%#v %v %v", plan, ch.Before, ch.After),
+				// The plan in memory.
+				"plan": fmt.Sprintf("%#v", plan),
 			}
 			for format, out := range outputs {
 				for _, v := range []string{oldValue, newValue} {
