@@ -53,8 +53,10 @@
 // # Helm charts
 //
 // A Placement's spec.chart is rendered with the Helm SDK as "helm
-// template" renders it (client dry-run install: CRDs included, lookup
-// empty, no DNS, no schema $refs, no post-renderer). A chart of the repo
+// template" renders it (the steps of a client dry-run install, run with
+// Helm's engine, chartutil and releaseutil rather than its action
+// package: CRDs included, lookup empty, no DNS, no schema $refs, no
+// post-renderer). A chart of the repo
 // is read from the copy; a chart of a chart repository only from
 // Options.ChartCache, which source/helmrepo fills (RemoteCharts lists what
 // to fetch). Values files and spec.chart.values are substituted per

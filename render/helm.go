@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"path"
 	"regexp"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"sync"
 
-	"helm.sh/helm/v4/pkg/action"
-	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chartloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -144,29 +141,19 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 	if err != nil {
 		return fail(err)
 	}
-	reqs := make([]ci.Dependency, len(ch.Metadata.Dependencies))
-	for i, d := range ch.Metadata.Dependencies {
-		reqs[i] = d
-	}
-	if err := action.CheckDependencies(ch, reqs); err != nil {
+	if err := checkDependencies(ch); err != nil {
 		return fail(fmt.Errorf("%w: vendor it into the chart's charts/ directory (helm dependency build); only dependencies of https:// and oci:// repositories are fetched", err))
 	}
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
-	cfg.CustomTemplateFuncs = templateFuncs(ctx)
-	inst := action.NewInstall(cfg)
-	inst.DryRunStrategy = action.DryRunClient
-	inst.Replace = true
-	inst.ReleaseName = c.ReleaseName
-	inst.Namespace = cmpOrString(p.Namespace, "default")
-	inst.IncludeCRDs = true
-	inst.KubeVersion = kv
-	inst.APIVersions = common.VersionSet(caps.APIVersions)
-	// Helm's schema validation loads $refs over HTTP and from any file of
-	// the host: render checks values.schema.json itself (valuesschema.go).
-	inst.SkipSchemaValidation = true
+	inst := helmInstall{
+		name:        c.ReleaseName,
+		namespace:   cmpOrString(p.Namespace, "default"),
+		kubeVersion: kv,
+		apiVersions: caps.APIVersions,
+		funcs:       templateFuncs(ctx),
+	}
 
 	type result struct {
-		rel      *release.Release
+		rel      *helmRelease
 		warnings []string
 		err      error
 	}
@@ -182,9 +169,8 @@ func renderChart(ctx context.Context, lc *loadedChart, p *Placement, values map[
 			done <- result{err: err}
 			return
 		}
-		rel, err := inst.RunWithContext(ctx, ch, values)
-		r, _ := rel.(*release.Release)
-		done <- result{r, warnings, err}
+		rel, err := inst.run(ch, values)
+		done <- result{rel, warnings, err}
 	}()
 	var res result
 	select {
@@ -218,7 +204,7 @@ func cmpOrString(s, def string) string {
 // hooks to wave 1 unless they set mcp.dev/wave; hooks of other events
 // (delete, rollback) are dropped with a warning, as are delete policies
 // that would remove an object mcp keeps.
-func splitRelease(c *Chart, lc *loadedChart, rel *release.Release) *chartRender {
+func splitRelease(c *Chart, lc *loadedChart, rel *helmRelease) *chartRender {
 	out := &chartRender{}
 	var errs []error
 	add := func(source, manifest string, wave int) []doc {
@@ -238,10 +224,10 @@ func splitRelease(c *Chart, lc *loadedChart, rel *release.Release) *chartRender 
 		out.docs = append(out.docs, docs...)
 		return docs
 	}
-	for _, m := range splitManifest(rel.Manifest) {
+	for _, m := range splitManifest(rel.manifest) {
 		add(m.source, m.body, 0)
 	}
-	for _, h := range rel.Hooks {
+	for _, h := range rel.hooks {
 		var pre, post, test bool
 		for _, e := range h.Events {
 			switch e {

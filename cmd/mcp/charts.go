@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"path"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
-	"helm.sh/helm/v4/pkg/action"
 	"k8s.io/client-go/discovery"
 
 	"mcp.dev/mcp/apply"
@@ -205,6 +207,29 @@ func clusterCapabilities(c *render.Cluster, access render.Access) (render.Capabi
 		slog.Debug("cluster version unknown: charts render for spec.kubernetesVersion", "cluster", c.Name, "error", err)
 		return render.Capabilities{}, false
 	}
-	apis, _ := action.GetVersionSet(dc)
-	return render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apis}, true
+	return render.Capabilities{KubeVersion: v.GitVersion, APIVersions: apiVersions(dc)}, true
+}
+
+// apiVersions are what a chart sees as .Capabilities.APIVersions (besides
+// Helm's defaults, which render adds): every group/version the cluster
+// serves and every group/version/kind, sorted. Groups whose discovery
+// failed (an aggregated API that is down) are left out; when discovery
+// fails altogether the chart sees Helm's defaults only.
+func apiVersions(dc discovery.ServerResourcesInterface) []string {
+	groups, resources, err := dc.ServerGroupsAndResources()
+	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, g := range groups {
+		for _, v := range g.Versions {
+			set[v.GroupVersion] = true
+		}
+	}
+	for _, r := range resources {
+		for _, res := range r.APIResources {
+			set[path.Join(r.GroupVersion, res.Kind)] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }
