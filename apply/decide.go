@@ -32,7 +32,8 @@ func (a *Applier) decide(ctx context.Context, p *Plan) {
 			// Not servable before an earlier step of the apply (CRD,
 			// namespace): no dry-run possible, the object is new.
 			it.setChange(nil, it.desired)
-		case it.live != nil && !a.opts.NoFastPath && !adopting(it, p.inventory) && unchanged(it.desired, it.live, it.hash):
+		case it.live != nil && !a.opts.NoFastPath && !adopting(it, p.inventory) && (it.verdict != nil || unchanged(it.desired, it.live, it.hash)):
+			// A verdict: the LIST found it unchanged and kept it slim.
 			it.setUnchanged()
 		default:
 			g.Go(func() error {

@@ -94,7 +94,7 @@ func healthOf(u *unstructured.Unstructured) (status.Status, string) {
 func (a *Applier) judge(items []*item, latest func(*item) *unstructured.Unstructured, now time.Time) Health {
 	h := Health{}
 	for _, it := range items {
-		st, msg := healthOf(latest(it))
+		st, msg := it.healthOf(latest(it))
 		switch st {
 		case status.CurrentStatus:
 			h.Healthy++

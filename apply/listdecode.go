@@ -28,7 +28,7 @@ type listPage struct {
 // every item's JSON, then decodes them all: three forms of the page live
 // at once, with the managedFields (often the larger half of an object)
 // in each. Here only the decoded items stay.
-func listStream(ctx context.Context, raw rest.Interface, gvr schema.GroupVersionResource, opts metav1.ListOptions) (*listPage, error) {
+func listStream(ctx context.Context, raw rest.Interface, gvr schema.GroupVersionResource, opts metav1.ListOptions, keep keepFunc) (*listPage, error) {
 	req := raw.Get().AbsPath(resourcePath(gvr)...).
 		Param("labelSelector", opts.LabelSelector).
 		Param("limit", strconv.FormatInt(opts.Limit, 10)).
@@ -41,7 +41,7 @@ func listStream(ctx context.Context, raw rest.Interface, gvr schema.GroupVersion
 		return nil, err
 	}
 	defer body.Close()
-	page, err := decodeList(body)
+	page, err := decodeList(body, keep)
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
@@ -55,10 +55,15 @@ func resourcePath(gvr schema.GroupVersionResource) []string {
 	return []string{"apis", gvr.Group, gvr.Version, gvr.Resource}
 }
 
+// keepFunc returns what to keep of a decoded item: the item itself, or
+// less of it. Nil keeps every item whole.
+type keepFunc func(*unstructured.Unstructured) *unstructured.Unstructured
+
 // decodeList reads a JSON list ({"kind": "XList", "apiVersion": ...,
-// "metadata": {...}, "items": [...]}) item by item. Items lacking
-// apiVersion and kind get the list's, so that their keys match.
-func decodeList(r io.Reader) (*listPage, error) {
+// "metadata": {...}, "items": [...]}) item by item, passing each through
+// keep. Items lacking apiVersion and kind get the list's, so that their
+// keys match.
+func decodeList(r io.Reader, keep keepFunc) (*listPage, error) {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
@@ -80,7 +85,16 @@ func decodeList(r io.Reader) (*listPage, error) {
 			err = dec.Decode(&m)
 			page.resourceVersion, page.continueToken = m.ResourceVersion, m.Continue
 		case "items":
-			page.items, err = decodeItems(dec)
+			page.items, err = decodeItems(dec, func(u *unstructured.Unstructured) *unstructured.Unstructured {
+				if u.GetKind() == "" && listKind != "" {
+					u.SetAPIVersion(apiVersion)
+					u.SetKind(kindOfList(listKind))
+				}
+				if keep == nil || u.GetKind() == "" {
+					return u // the list's kind comes after its items: kept whole
+				}
+				return keep(u)
+			})
 		default:
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
@@ -102,7 +116,7 @@ func decodeList(r io.Reader) (*listPage, error) {
 	return page, nil
 }
 
-func decodeItems(dec *json.Decoder) ([]*unstructured.Unstructured, error) {
+func decodeItems(dec *json.Decoder, keep keepFunc) ([]*unstructured.Unstructured, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
@@ -129,7 +143,7 @@ func decodeItems(dec *json.Decoder) ([]*unstructured.Unstructured, error) {
 		}
 		u := &unstructured.Unstructured{Object: obj}
 		dropManagedFields(u)
-		out = append(out, u)
+		out = append(out, keep(u))
 	}
 	return out, expectDelim(dec, ']')
 }

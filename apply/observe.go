@@ -25,14 +25,18 @@ type liveSet struct {
 	// rvs are the resourceVersions of the LISTs, where a watch of the
 	// same objects starts.
 	rvs map[schema.GroupVersionResource]string
+	// verdicts are the health of the objects kept slim (slimmer), judged
+	// from the whole object.
+	verdicts map[object.Key]verdict
 }
 
 // observe lists, for every resource in gvrs, the objects carrying mcp's
 // managed-by label across all namespaces, page by page. It costs one
 // request per resource (per page of PageSize objects), however many
 // objects there are. A resource that cannot be listed is recorded in
-// failed; the others are still read.
-func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResource) liveSet {
+// failed; the others are still read. With a slimmer, objects the fast
+// path finds unchanged are kept as their metadata only.
+func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResource, slim *slimmer) liveSet {
 	ls := liveSet{
 		objs:   map[object.Key]*unstructured.Unstructured{},
 		failed: map[schema.GroupVersionResource]error{},
@@ -43,7 +47,7 @@ func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResourc
 	g.SetLimit(listConcurrency)
 	for _, gvr := range gvrs {
 		g.Go(func() error {
-			items, rv, err := a.list(ctx, gvr)
+			items, rv, err := a.list(ctx, gvr, slim.keep)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -58,18 +62,19 @@ func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResourc
 		})
 	}
 	_ = g.Wait() // goroutines never fail: errors are per resource
+	ls.verdicts = slim.verdictsOf(ls.objs)
 	return ls
 }
 
 // list returns the managed objects of gvr and the resourceVersion the
 // LIST read them at (that of its first page: later pages continue the
 // same snapshot).
-func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource) ([]*unstructured.Unstructured, string, error) {
+func (a *Applier) list(ctx context.Context, gvr schema.GroupVersionResource, keep keepFunc) ([]*unstructured.Unstructured, string, error) {
 	var out []*unstructured.Unstructured
 	var rv string
 	opts := metav1.ListOptions{LabelSelector: object.ManagedByLabel + "=" + object.ManagedByValue, Limit: a.opts.PageSize}
 	for {
-		page, err := listStream(ctx, a.c.raw, gvr, opts)
+		page, err := listStream(ctx, a.c.raw, gvr, opts, keep)
 		if err != nil {
 			return nil, "", fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}

@@ -50,7 +50,10 @@ type item struct {
 	hash      string
 	placement string
 	live      *unstructured.Unstructured
-	action    diff.Action
+	// verdict: live is the slim copy of an unchanged object (slimmer),
+	// and this is the health of the whole.
+	verdict *verdict
+	action  diff.Action
 	// reapply: unchanged, but the live hash is stale; applied silently so
 	// that the fast path works next time.
 	reapply bool
@@ -82,7 +85,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 			gvrs = append(gvrs, it.gvr)
 		}
 	}
-	live := a.observe(ctx, gvrs)
+	live := a.observe(ctx, gvrs, newSlimmer(p.items, !a.opts.NoFastPath))
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", a.cluster, err)
 	}
@@ -246,6 +249,9 @@ func (a *Applier) getMissing(ctx context.Context, p *Plan, ls liveSet, want func
 		}
 		if u, ok := ls.objs[it.key]; ok {
 			it.live = u
+			if v, ok := ls.verdicts[it.key]; ok {
+				it.verdict = &v
+			}
 			continue
 		}
 		listErr, listFailed := ls.failed[it.gvr]

@@ -80,7 +80,7 @@ func (a *Applier) waitHealthy(ctx context.Context, items []*item, outcomes map[*
 				gvrs = append(gvrs, it.gvr)
 			}
 		}
-		ls := a.observe(ctx, gvrs)
+		ls := a.observe(ctx, gvrs, nil)
 		for it := range pending {
 			if err, failed := ls.failed[it.gvr]; failed {
 				pending[it] = err.Error()

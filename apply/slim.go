@@ -1,0 +1,91 @@
+package apply
+
+import (
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"mcp.dev/mcp/internal/object"
+)
+
+// verdict is healthOf's answer for one live object.
+type verdict struct {
+	status  status.Status
+	message string
+}
+
+// slimmer judges live objects while their LIST streams in. One that the
+// fast path finds unchanged (it carries the hash of today's desired object
+// and holds every desired field) is kept as its metadata only, with its
+// health judged from the whole object first. A no-op plan of thousands of
+// objects then holds none of their contents, and the whole objects are
+// garbage as soon as they are decoded.
+type slimmer struct {
+	desired map[object.Key]*item // read only while the LISTs run
+
+	mu       sync.Mutex
+	verdicts map[object.Key]verdict
+}
+
+// newSlimmer returns the slimmer of a plan's desired items; nil (keep
+// everything whole) without the fast path.
+func newSlimmer(items []*item, fastPath bool) *slimmer {
+	if !fastPath {
+		return nil
+	}
+	s := &slimmer{desired: make(map[object.Key]*item, len(items)), verdicts: map[object.Key]verdict{}}
+	for _, it := range items {
+		if it.src.Obj != nil && it.err == nil && !it.pending {
+			s.desired[it.key] = it
+		}
+	}
+	return s
+}
+
+// keep returns what a plan keeps of a listed object: its metadata when it
+// is unchanged, else all of it. Listed objects carry mcp's managed-by
+// label, so none of them is being adopted.
+func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured {
+	if s == nil {
+		return u
+	}
+	k := object.KeyOf(u)
+	it := s.desired[k]
+	if it == nil || !unchanged(it.desired, u, it.hash) {
+		return u
+	}
+	st, msg := healthOf(u)
+	s.mu.Lock()
+	s.verdicts[k] = verdict{status: st, message: msg}
+	s.mu.Unlock()
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": u.Object["apiVersion"],
+		"kind":       u.Object["kind"],
+		"metadata":   u.Object["metadata"],
+	}}
+}
+
+// verdictsOf returns the verdicts of the objects in objs: those of a
+// resource whose LIST failed part way are not kept.
+func (s *slimmer) verdictsOf(objs map[object.Key]*unstructured.Unstructured) map[object.Key]verdict {
+	if s == nil {
+		return nil
+	}
+	out := make(map[object.Key]verdict, len(s.verdicts))
+	for k, v := range s.verdicts {
+		if _, ok := objs[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// healthOf is healthOf(u), except for the slim live copy of an unchanged
+// object, whose health was judged from the whole object.
+func (it *item) healthOf(u *unstructured.Unstructured) (status.Status, string) {
+	if it.verdict != nil && u == it.live {
+		return it.verdict.status, it.verdict.message
+	}
+	return healthOf(u)
+}

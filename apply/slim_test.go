@@ -1,0 +1,70 @@
+package apply
+
+import (
+	"context"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"mcp.dev/mcp/diff"
+	"mcp.dev/mcp/internal/object"
+)
+
+// TestPlanKeepsUnchangedObjectsSlim: a plan keeps only the metadata of
+// the live objects its LIST found unchanged, with their health judged from
+// the whole object; a changed object is kept whole.
+func TestPlanKeepsUnchangedObjectsSlim(t *testing.T) {
+	a, _ := newApplier(t, "eu", testOptions(t))
+	// No controller runs: kstatus finds 0 of the Deployment's 2 replicas;
+	// its metadata alone would say 0 of 1 (the default).
+	desired := objects(t, namespace("slim")+configMaps("slim", 2)+`---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: slim}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: example.invalid/web:1}]}
+`)
+	applyOK(t, a, desired)
+
+	cm := object.Key{Kind: "ConfigMap", Namespace: "slim", Name: "cm-000"}
+	if _, err := dyn(t, "eu").Resource(cmGVR).Namespace("slim").Apply(context.Background(), "cm-000",
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "cm-000", "namespace": "slim"}, "data": map[string]any{"i": "by hand"}}},
+		metavOpts("someone")); err != nil {
+		t.Fatal(err)
+	}
+
+	p := plan(t, a, desired)
+	if ch, _ := changeOf(p, cm); ch.Action != diff.Update {
+		t.Fatalf("the ConfigMap changed by hand: %v", ch.Action)
+	}
+	var slim int
+	for _, it := range p.items {
+		_, hasData := it.live.Object["data"]
+		_, hasSpec := it.live.Object["spec"]
+		switch {
+		case it.key == cm:
+			if !hasData || it.verdict != nil {
+				t.Errorf("%s changed, yet kept slim: %v", it.key, it.live.Object)
+			}
+		case it.action == diff.Unchanged:
+			if hasData || hasSpec || it.verdict == nil || it.live.GetUID() == "" {
+				t.Errorf("%s unchanged, yet kept whole (or without a verdict): %v", it.key, it.live.Object)
+			}
+			slim++
+		}
+	}
+	if slim != 3 { // the Namespace, cm-001, the Deployment
+		t.Errorf("%d objects kept slim, want 3", slim)
+	}
+	r := a.Apply(context.Background(), p)
+	if r.Health.State != HealthProgressing || len(r.Health.Unhealthy) != 1 || r.Health.Unhealthy[0].Key.Name != "web" ||
+		r.Health.Unhealthy[0].Status != status.InProgressStatus.String() || r.Health.Unhealthy[0].Message != "Replicas: 0/2" {
+		t.Fatalf("health %+v, want the Deployment in progress with 0 of 2 replicas", r.Health)
+	}
+}
