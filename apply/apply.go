@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"mcp.dev/mcp/diff"
 )
@@ -22,7 +21,9 @@ type outcome struct {
 	done    bool // applied or deleted
 	err     *ObjectError
 	warning string
-	live    *unstructured.Unstructured // as the apply returned it
+	// seen is the health of the object as the apply (or, with Wait, the
+	// last poll) returned it: only the verdict is kept, not the object.
+	seen *verdict
 }
 
 // Apply carries out p, made by Plan on this Applier: it records the
@@ -128,7 +129,7 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 		a.waitHealthy(ctx, toApply, outcomes)
 	}
 	a.forgetHealth(p)
-	r.Health = a.judge(healthItems(p, outcomes), func(it *item) *unstructured.Unstructured { return latest(it, outcomes) }, time.Now())
+	r.Health = a.judge(healthItems(p, outcomes), func(it *item) verdict { return healthSeen(it, outcomes) }, time.Now())
 	a.count(&r, p, outcomes)
 	return r
 }
@@ -167,7 +168,7 @@ func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*out
 			}
 			if it.action == diff.Replace {
 				u, err := a.replace(ctx, it)
-				o.done, o.live = err == nil, u
+				o.done, o.seen = err == nil, seenOf(u)
 				if err != nil {
 					o.err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "apply", Err: err}
 				}
@@ -184,7 +185,7 @@ func (a *Applier) applyStep(ctx context.Context, s step, outcomes map[*item]*out
 				o.err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "apply", Err: err}
 				return nil
 			}
-			o.done, o.live = true, u
+			o.done, o.seen = true, seenOf(u)
 			return nil
 		})
 	}

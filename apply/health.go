@@ -89,12 +89,13 @@ func healthOf(u *unstructured.Unstructured) (status.Status, string) {
 	return res.Status, res.Message
 }
 
-// judge is the health of each of items, from the live copy seen last,
-// with since filled from (and recorded in) the Applier's memory.
-func (a *Applier) judge(items []*item, latest func(*item) *unstructured.Unstructured, now time.Time) Health {
+// judge is the health of each of items as seen last, with since filled
+// from (and recorded in) the Applier's memory.
+func (a *Applier) judge(items []*item, seen func(*item) verdict, now time.Time) Health {
 	h := Health{}
 	for _, it := range items {
-		st, msg := it.healthOf(latest(it))
+		v := seen(it)
+		st, msg := v.status, v.message
 		switch st {
 		case status.CurrentStatus:
 			h.Healthy++

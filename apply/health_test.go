@@ -53,7 +53,10 @@ func TestJudge(t *testing.T) {
 	live := map[*item]*unstructured.Unstructured{
 		ok: {Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "ok"}}},
 	}
-	get := func(it *item) *unstructured.Unstructured { return live[it] }
+	get := func(it *item) verdict {
+		st, msg := healthOf(live[it])
+		return verdict{status: st, message: msg}
+	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := a.judge([]*item{ok, bad}, get, t0)
 	if h.State != HealthProgressing || h.Healthy != 1 || h.Progressing != 1 || len(h.Unhealthy) != 1 || !h.Unhealthy[0].Since.Equal(t0) {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 )
 
@@ -189,6 +188,6 @@ func (a *Applier) planned(p *Plan) Result {
 	r.countPlan()
 	r.Err = p.PruneErr
 	a.forgetHealth(p)
-	r.Health = a.judge(healthItems(p, nil), func(it *item) *unstructured.Unstructured { return it.live }, time.Now())
+	r.Health = a.judge(healthItems(p, nil), func(it *item) verdict { return healthSeen(it, nil) }, time.Now())
 	return r
 }

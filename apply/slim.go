@@ -81,11 +81,25 @@ func (s *slimmer) verdictsOf(objs map[object.Key]*unstructured.Unstructured) map
 	return out
 }
 
-// healthOf is healthOf(u), except for the slim live copy of an unchanged
-// object, whose health was judged from the whole object.
-func (it *item) healthOf(u *unstructured.Unstructured) (status.Status, string) {
-	if it.verdict != nil && u == it.live {
-		return it.verdict.status, it.verdict.message
+// seenOf is the verdict on an object an apply returned; nil for none.
+func seenOf(u *unstructured.Unstructured) *verdict {
+	if u == nil {
+		return nil
 	}
-	return healthOf(u)
+	st, msg := healthOf(u)
+	return &verdict{status: st, message: msg}
+}
+
+// healthSeen is the health of a desired object as this reconcile saw it
+// last: the apply's answer, else the plan's live copy (judged whole while
+// its LIST streamed in, when it was kept slim).
+func healthSeen(it *item, outcomes map[*item]*outcome) verdict {
+	if o := outcomes[it]; o != nil && o.seen != nil {
+		return *o.seen
+	}
+	if it.verdict != nil {
+		return *it.verdict
+	}
+	st, msg := healthOf(it.live)
+	return verdict{status: st, message: msg}
 }

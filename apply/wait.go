@@ -90,7 +90,7 @@ func (a *Applier) waitHealthy(ctx context.Context, items []*item, outcomes map[*
 			switch st, msg := healthOf(u); st {
 			case status.CurrentStatus:
 				delete(pending, it)
-				outcomes[it].live = u // the freshest copy, for the health of the result
+				outcomes[it].seen = &verdict{status: st, message: msg} // the freshest, for the health of the result
 			default:
 				pending[it] = fmt.Sprintf("%s: %s", st, msg)
 			}

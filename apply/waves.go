@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"mcp.dev/mcp/internal/object"
@@ -63,7 +62,7 @@ func (a *Applier) applyGates(ctx context.Context, r *Result, p *Plan, toApply []
 			return true
 		}
 		now := time.Now()
-		h := a.judge(members, func(it *item) *unstructured.Unstructured { return latest(it, outcomes) }, now)
+		h := a.judge(members, func(it *item) verdict { return healthSeen(it, outcomes) }, now)
 		if h.State == Healthy {
 			continue
 		}
@@ -98,13 +97,4 @@ func (a *Applier) expire(w *Waiting, members []*item, outcomes map[*item]*outcom
 		}
 		outcomes[it].err = &ObjectError{Key: it.key, Source: it.src.Source, Op: "wait", Err: err}
 	}
-}
-
-// latest is the freshest live copy of a desired object this reconcile
-// holds: the apply's answer, else the plan's.
-func latest(it *item, outcomes map[*item]*outcome) *unstructured.Unstructured {
-	if o := outcomes[it]; o != nil && o.live != nil {
-		return o.live
-	}
-	return it.live
 }
