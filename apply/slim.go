@@ -43,8 +43,8 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	return s
 }
 
-// keep returns what a plan keeps of a listed object: its metadata when it
-// is unchanged, else all of it. Listed objects carry mcp's managed-by
+// keep returns what a plan keeps of a listed object: some of its metadata
+// (slimMetadata) when it is unchanged, else all of it. Listed objects carry mcp's managed-by
 // label, so none of them is being adopted.
 func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if s == nil {
@@ -59,12 +59,24 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 	s.mu.Lock()
 	s.verdicts[k] = verdict{status: st, message: msg}
 	s.mu.Unlock()
+	md, _ := u.Object["metadata"].(map[string]any)
+	slim := make(map[string]any, len(slimMetadata))
+	for _, f := range slimMetadata {
+		if v, ok := md[f]; ok {
+			slim[f] = v
+		}
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": u.Object["apiVersion"],
 		"kind":       u.Object["kind"],
-		"metadata":   u.Object["metadata"],
+		"metadata":   slim,
 	}}
 }
+
+// slimMetadata is what a plan reads of an unchanged live object: its
+// name, the UID a delete is conditioned on, the managed-by label and
+// mcp's annotations (applied hash, placement, wave).
+var slimMetadata = []string{"name", "namespace", "uid", "labels", "annotations"}
 
 // verdictsOf returns the verdicts of the objects in objs: those of a
 // resource whose LIST failed part way are not kept.
