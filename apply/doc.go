@@ -47,6 +47,15 @@
 // the live object by diff.Compare, so server defaults never show as
 // changes.
 //
+// Memory: a plan holds each desired object once (never deep-copied: a
+// namespace or hash is set on a copy of the top level and metadata,
+// object.WithMetadata) and as little of each live object as it reads. A
+// LIST is decoded item by item as it streams in, without managedFields
+// (listdecode.go); an object the fast path finds unchanged is kept as a
+// few metadata fields and its health verdict, judged from the whole
+// object (slim.go). A change carries no copy of its objects, and an
+// apply's answer is kept as its health verdict only.
+//
 // Safety: prune deletes only objects listed in the inventory (ConfigMaps
 // in namespace mcp-system), never anything else, and refuses a mass prune
 // (ErrMassPrune) or a prune of everything because nothing is desired

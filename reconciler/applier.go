@@ -101,5 +101,9 @@ func planOf(r apply.Result) *diff.ClusterPlan {
 	if r.Plan == nil {
 		return nil
 	}
-	return &r.Plan.Changes
+	// A copy: a pointer into the Plan would keep all of it (its items,
+	// their live objects, the inventory) for as long as the status
+	// store shows the plan.
+	changes := r.Plan.Changes
+	return &changes
 }
