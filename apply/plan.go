@@ -115,8 +115,6 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 // pending.
 func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 	crds := desiredCRDs(desired)
-	seen := make(map[object.Key]string, len(desired))
-	var dups []error
 	type mapped struct {
 		m   *meta.RESTMapping
 		err error
@@ -144,14 +142,15 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 			it.desired = withNamespace(it.desired, "")
 		}
 		it.key = object.KeyOf(it.desired)
-		if prev, dup := seen[it.key]; dup {
-			dups = append(dups, fmt.Errorf("%s declared twice: %s and %s", it.key, prev, o.Source))
-		}
-		seen[it.key] = o.Source
 		if it.hash, err = appliedHash(it.desired); err != nil && it.err == nil {
 			it.err = err
 		}
 		p.items = append(p.items, it)
+	}
+	// After the namespace defaulting: "a" and "default/a" are one object.
+	var dups []error
+	for _, d := range object.Duplicates(p.items, func(it *item) object.Key { return it.key }) {
+		dups = append(dups, fmt.Errorf("%s declared twice: %s and %s", d[1].key, d[0].src.Source, d[1].src.Source))
 	}
 	return errors.Join(dups...)
 }

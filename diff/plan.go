@@ -170,16 +170,13 @@ func (p Plan) Err() error {
 func NewClusterPlan(cluster string, before, after []*unstructured.Unstructured) ClusterPlan {
 	var errs []error
 	index := func(side string, objs []*unstructured.Unstructured) map[object.Key]*unstructured.Unstructured {
+		objs = slices.DeleteFunc(slices.Clone(objs), func(u *unstructured.Unstructured) bool { return u == nil })
+		for _, d := range object.Duplicates(objs, object.KeyOf) {
+			errs = append(errs, fmt.Errorf("%s: %s listed twice", side, object.KeyOf(d[1])))
+		}
 		m := make(map[object.Key]*unstructured.Unstructured, len(objs))
 		for _, u := range objs {
-			if u == nil {
-				continue
-			}
-			k := object.KeyOf(u)
-			if _, dup := m[k]; dup {
-				errs = append(errs, fmt.Errorf("%s: %s listed twice", side, k))
-			}
-			m[k] = u
+			m[object.KeyOf(u)] = u
 		}
 		return m
 	}

@@ -369,13 +369,11 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 func duplicates(objs []Object, cluster string) []error {
 	slices.SortStableFunc(objs, func(a, b Object) int { return object.Compare(a.Key(), b.Key()) })
 	var errs []error
-	for i := 1; i < len(objs); i++ {
-		a, b := objs[i-1], objs[i]
-		if object.Compare(a.Key(), b.Key()) == 0 {
-			errs = append(errs, &Error{File: b.File, Line: b.Line, Cluster: cluster, Placement: b.Placement,
-				Err: fmt.Errorf("%w: %s is placed twice on the cluster: by %s (placement %s) and by %s (placement %s)",
-					ErrDuplicate, a.Key(), a.Source(), a.Placement, b.Source(), b.Placement)})
-		}
+	for _, d := range object.Duplicates(objs, Object.Key) {
+		a, b := d[0], d[1]
+		errs = append(errs, &Error{File: b.File, Line: b.Line, Cluster: cluster, Placement: b.Placement,
+			Err: fmt.Errorf("%w: %s is placed twice on the cluster: by %s (placement %s) and by %s (placement %s)",
+				ErrDuplicate, a.Key(), a.Source(), a.Placement, b.Source(), b.Placement)})
 	}
 	return errs
 }

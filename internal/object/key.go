@@ -75,3 +75,20 @@ func Compare(a, b Key) int {
 		cmp.Compare(a.Name, b.Name),
 	)
 }
+
+// Duplicates returns every item whose key an earlier item has, paired with
+// the latest earlier item of that key, in the order of items. It is the
+// one judge of "the same object twice": in a render, in a plan's desired
+// objects and in a diff.
+func Duplicates[T any](items []T, key func(T) Key) [][2]T {
+	var out [][2]T
+	last := make(map[Key]T, len(items))
+	for _, it := range items {
+		k := key(it)
+		if prev, ok := last[k]; ok {
+			out = append(out, [2]T{prev, it})
+		}
+		last[k] = it
+	}
+	return out
+}

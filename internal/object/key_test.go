@@ -1,6 +1,7 @@
 package object
 
 import (
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,5 +37,21 @@ func TestCompareOrdersByEveryField(t *testing.T) {
 	b.Name = "y"
 	if Compare(a, b) >= 0 || Compare(b, a) <= 0 || Compare(a, a) != 0 {
 		t.Fatalf("Compare does not order %v before %v", a, b)
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	type doc struct {
+		name string
+		at   int
+	}
+	items := []doc{{"a", 0}, {"b", 1}, {"a", 2}, {"c", 3}, {"a", 4}, {"b", 5}}
+	got := Duplicates(items, func(d doc) Key { return Key{Kind: "ConfigMap", Namespace: "n", Name: d.name} })
+	want := [][2]doc{{{"a", 0}, {"a", 2}}, {{"a", 2}, {"a", 4}}, {{"b", 1}, {"b", 5}}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got := Duplicates(items[:2], func(d doc) Key { return Key{Name: d.name} }); got != nil {
+		t.Fatalf("no duplicates, got %v", got)
 	}
 }
