@@ -139,8 +139,5 @@ func (a *Applier) ssa(ctx context.Context, it *item, dryRun, force bool) (*unstr
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	u, err := a.resource(it).Apply(ctx, it.key.Name, withHash(it.desired, it.hash), opts)
-	if u != nil {
-		dropManagedFields(u) // the result is kept until the reconcile ends
-	}
 	return u, redactSecret(err, it.src.Obj)
 }

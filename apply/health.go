@@ -57,12 +57,18 @@ func (u Unhealthy) String() string {
 	return fmt.Sprintf("%s: %s: %s", u.Key, u.Status, u.Message)
 }
 
+// verdict is the health of one object: kstatus's word and message.
+type verdict struct {
+	status  status.Status
+	message string
+}
+
 // healthOf is kstatus's verdict on a live object, except for Jobs, which
 // are healthy only once Complete: kstatus calls a running Job Current, but
 // a Job is a step that the next wave waits for.
-func healthOf(u *unstructured.Unstructured) (status.Status, string) {
+func healthOf(u *unstructured.Unstructured) verdict {
 	if u == nil {
-		return status.NotFoundStatus, "not on the cluster yet"
+		return verdict{status.NotFoundStatus, "not on the cluster yet"}
 	}
 	if u.GroupVersionKind().Group == "batch" && u.GetKind() == "Job" {
 		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
@@ -71,22 +77,22 @@ func healthOf(u *unstructured.Unstructured) (status.Status, string) {
 			switch {
 			case m["status"] != "True":
 			case m["type"] == "Complete":
-				return status.CurrentStatus, "Job completed"
+				return verdict{status.CurrentStatus, "Job completed"}
 			case m["type"] == "Failed":
 				msg, _ := m["message"].(string)
-				return status.FailedStatus, strings.TrimSpace("Job failed. " + msg)
+				return verdict{status.FailedStatus, strings.TrimSpace("Job failed. " + msg)}
 			}
 		}
 		if u.GetDeletionTimestamp() != nil {
-			return status.TerminatingStatus, "Job is being deleted"
+			return verdict{status.TerminatingStatus, "Job is being deleted"}
 		}
-		return status.InProgressStatus, "Job not complete yet"
+		return verdict{status.InProgressStatus, "Job not complete yet"}
 	}
 	res, err := status.Compute(u)
 	if err != nil {
-		return status.UnknownStatus, err.Error()
+		return verdict{status.UnknownStatus, err.Error()}
 	}
-	return res.Status, res.Message
+	return verdict{res.Status, res.Message}
 }
 
 // judge is the health of each of items as seen last, with since filled

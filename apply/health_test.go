@@ -37,8 +37,8 @@ func TestHealthOf(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got, msg := healthOf(tc.in); got != tc.want {
-				t.Errorf("healthOf = %s (%s), want %s", got, msg, tc.want)
+			if got := healthOf(tc.in); got.status != tc.want {
+				t.Errorf("healthOf = %s (%s), want %s", got.status, got.message, tc.want)
 			}
 		})
 	}
@@ -53,10 +53,7 @@ func TestJudge(t *testing.T) {
 	live := map[*item]*unstructured.Unstructured{
 		ok: {Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "ok"}}},
 	}
-	get := func(it *item) verdict {
-		st, msg := healthOf(live[it])
-		return verdict{status: st, message: msg}
-	}
+	get := func(it *item) verdict { return healthOf(live[it]) }
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	h := a.judge([]*item{ok, bad}, get, t0)
 	if h.State != HealthProgressing || h.Healthy != 1 || h.Progressing != 1 || len(h.Unhealthy) != 1 || !h.Unhealthy[0].Since.Equal(t0) {

@@ -141,18 +141,12 @@ func decodeItems(dec *json.Decoder, keep keepFunc) ([]*unstructured.Unstructured
 		if obj == nil {
 			return nil, errors.New("items: null item")
 		}
-		u := &unstructured.Unstructured{Object: obj}
-		dropManagedFields(u)
-		out = append(out, keep(u))
+		// managedFields are often the larger half of an object, and
+		// nothing in a reconcile reads them.
+		unstructured.RemoveNestedField(obj, "metadata", "managedFields")
+		out = append(out, keep(&unstructured.Unstructured{Object: obj}))
 	}
 	return out, expectDelim(dec, ']')
-}
-
-// dropManagedFields removes u's managedFields. They are often the larger
-// half of an object, nothing in a reconcile reads them, and a plan holds
-// every live object until it ends.
-func dropManagedFields(u *unstructured.Unstructured) {
-	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

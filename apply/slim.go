@@ -4,16 +4,9 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"mcp.dev/mcp/internal/object"
 )
-
-// verdict is healthOf's answer for one live object.
-type verdict struct {
-	status  status.Status
-	message string
-}
 
 // slimmer judges live objects while their LIST streams in. One that the
 // fast path finds unchanged (it carries the hash of today's desired object
@@ -55,9 +48,9 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 	if it == nil || !unchanged(it.desired, u, it.hash) {
 		return u
 	}
-	st, msg := healthOf(u)
+	v := healthOf(u)
 	s.mu.Lock()
-	s.verdicts[k] = verdict{status: st, message: msg}
+	s.verdicts[k] = v
 	s.mu.Unlock()
 	md, _ := u.Object["metadata"].(map[string]any)
 	slim := make(map[string]any, len(slimMetadata))
@@ -98,8 +91,8 @@ func seenOf(u *unstructured.Unstructured) *verdict {
 	if u == nil {
 		return nil
 	}
-	st, msg := healthOf(u)
-	return &verdict{status: st, message: msg}
+	v := healthOf(u)
+	return &v
 }
 
 // healthSeen is the health of a desired object as this reconcile saw it
@@ -112,6 +105,5 @@ func healthSeen(it *item, outcomes map[*item]*outcome) verdict {
 	if it.verdict != nil {
 		return *it.verdict
 	}
-	st, msg := healthOf(it.live)
-	return verdict{status: st, message: msg}
+	return healthOf(it.live)
 }

@@ -87,12 +87,12 @@ func (a *Applier) waitHealthy(ctx context.Context, items []*item, outcomes map[*
 				continue
 			}
 			u := ls.objs[it.key]
-			switch st, msg := healthOf(u); st {
+			switch v := healthOf(u); v.status {
 			case status.CurrentStatus:
 				delete(pending, it)
-				outcomes[it].seen = &verdict{status: st, message: msg} // the freshest, for the health of the result
+				outcomes[it].seen = &v // the freshest, for the health of the result
 			default:
-				pending[it] = fmt.Sprintf("%s: %s", st, msg)
+				pending[it] = fmt.Sprintf("%s: %s", v.status, v.message)
 			}
 		}
 		if len(pending) == 0 || !sleep(ctx, healthPollInterval) {

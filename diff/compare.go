@@ -18,19 +18,13 @@ import (
 // "1000m"). Every change below data or stringData of a Secret is Sensitive
 // and keeps no value. Compare(x, x) is always empty.
 func Compare(before, after *unstructured.Unstructured) []FieldChange {
-	return compareNormalized(Normalize(before), Normalize(after))
+	return CompareNormalized(Normalize(before), Normalize(after))
 }
 
 // CompareNormalized is Compare without the copies, for callers that hold
 // normalized objects already (Normalize's output, or a projection of an
 // object onto the shape of one).
 func CompareNormalized(before, after *unstructured.Unstructured) []FieldChange {
-	return compareNormalized(before, after)
-}
-
-// compareNormalized is Compare without the copies, for callers that hold
-// normalized objects already.
-func compareNormalized(before, after *unstructured.Unstructured) []FieldChange {
 	var b, a map[string]any
 	w := &walker{}
 	if before != nil {

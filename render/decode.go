@@ -37,10 +37,8 @@ type doc struct {
 	// enc is markDecrypted or markSealed for a document of a
 	// SOPS-encrypted file, "" otherwise.
 	enc string
-	// settled: the checks that read node and nothing else have run
-	// (settle); warnings and, for a kind the schema check knows without
-	// the repo's CRDs, schemaErrs hold what they found.
-	settled    bool
+	// warnings and, when checked (a kind the schema check knows without
+	// the repo's CRDs), schemaErrs are what settle found.
 	checked    bool
 	warnings   []string
 	schemaErrs []error
@@ -52,11 +50,9 @@ type doc struct {
 // references to substitute per cluster or a kind only the repo's CRDs
 // describe: they are the larger half of a parsed document, and a
 // placement of thousands of files would otherwise hold them all at once.
+// Every document of a placement is settled once, as its file is read or
+// its kustomization built.
 func (d *doc) settle() {
-	if d.settled {
-		return
-	}
-	d.settled = true
 	d.warnings = foreignWarnings(*d)
 	apiVersion, _ := d.obj["apiVersion"].(string)
 	kind, _ := d.obj["kind"].(string)

@@ -95,6 +95,7 @@ func (r *repo) kustomize(ctx context.Context, dir string, lim Limits) ([]doc, er
 		docs[i].line = 0
 		docs[i].index = i
 		docs[i].bytes = int64(len(res.out) / len(docs))
+		docs[i].settle()
 	}
 	return docs, nil
 }

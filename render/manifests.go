@@ -36,9 +36,6 @@ func (r *repo) placementDocs(ctx context.Context, p *Placement, lim Limits) ([]d
 	if len(docs) == 0 && err == nil {
 		err = r.nothingToPlace(p)
 	}
-	for i := range docs {
-		docs[i].settle() // kustomize output; files were settled as read
-	}
 	return docs, err
 }
 
