@@ -20,13 +20,21 @@ import (
 // reached otherwise than https:// or oci:// (file://, a repository
 // alias) must be vendored.
 
+// unvendored lists the dependencies Chart.yaml declares that the chart's
+// charts/ directory does not hold.
+func unvendored(ch *chart.Chart) []*chart.Dependency {
+	var out []*chart.Dependency
+	for _, d := range ch.Metadata.Dependencies {
+		if d != nil && !slices.ContainsFunc(ch.Dependencies(), func(sub *chart.Chart) bool { return sub.Name() == d.Name }) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // missingDeps lists the dependencies of ch that charts/ does not hold
 // and that can be fetched, by the name they are vendored under.
 func missingDeps(ch *chart.Chart) []helmrepo.Ref {
-	var have []string
-	for _, sub := range ch.Dependencies() {
-		have = append(have, sub.Name())
-	}
 	locked := map[string]string{}
 	if ch.Lock != nil {
 		for _, d := range ch.Lock.Dependencies {
@@ -36,8 +44,8 @@ func missingDeps(ch *chart.Chart) []helmrepo.Ref {
 		}
 	}
 	var refs []helmrepo.Ref
-	for _, d := range ch.Metadata.Dependencies {
-		if d == nil || slices.Contains(have, d.Name) || !fetchable(d.Repository) {
+	for _, d := range unvendored(ch) {
+		if !fetchable(d.Repository) {
 			continue
 		}
 		version := d.Version

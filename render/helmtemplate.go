@@ -39,13 +39,8 @@ type helmInstall struct {
 // the chart's charts/ directory, with Helm's message.
 func checkDependencies(ch *chart.Chart) error {
 	var missing []string
-	for _, d := range ch.Metadata.Dependencies {
-		if d == nil {
-			continue
-		}
-		if !slices.ContainsFunc(ch.Dependencies(), func(sub *chart.Chart) bool { return sub.Name() == d.Name }) {
-			missing = append(missing, d.Name)
-		}
+	for _, d := range unvendored(ch) {
+		missing = append(missing, d.Name)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
