@@ -232,9 +232,10 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 		us[i] = objs[i].Obj
 	}
 	scopes := newKindScopes(us)
+	var shared object.SharedMaps // labels and annotations
 	for i := range objs {
 		o := &objs[i]
-		if err := finish(o, scopes, placementNamespace(ps, o.Placement)); err != nil {
+		if err := finish(o, scopes, &shared, placementNamespace(ps, o.Placement)); err != nil {
 			errs = append(errs, locate(&Error{File: o.File, Line: o.Line, Err: err}, cl.Name, o.Placement))
 		}
 	}
@@ -310,8 +311,9 @@ func describe(obj map[string]any) string {
 }
 
 // finish sets what mcp owns on every object (SPEC section 2), the
-// namespace, and reads the wave.
-func finish(o *Object, scopes kindScopes, namespace string) error {
+// namespace, and reads the wave. The labels and annotations it sets are
+// shared with the cluster's other objects that have the same.
+func finish(o *Object, scopes kindScopes, shared *object.SharedMaps, namespace string) error {
 	u := o.Obj
 	if err := reservedKeys(u); err != nil {
 		return err
@@ -325,7 +327,6 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 		labels = map[string]string{}
 	}
 	labels[object.ManagedByLabel] = object.ManagedByValue
-	u.SetLabels(labels)
 	if annotations == nil {
 		annotations = map[string]string{}
 	}
@@ -333,7 +334,8 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 	if o.Chart != "" {
 		annotations[ChartAnnotation] = o.Chart
 	}
-	u.SetAnnotations(annotations)
+	meta := u.Object["metadata"].(map[string]any) // checkIdentity found its name
+	meta["labels"], meta["annotations"] = shared.Get(labels), shared.Get(annotations)
 
 	if w, ok := annotations[object.WaveAnnotation]; ok {
 		n, err := strconv.Atoi(w)
