@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unique"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -300,7 +301,9 @@ func (c *converter) mapping(n *yaml.Node) map[string]any {
 			c.fail(k, fmt.Errorf("%w %q", ErrDuplicateKey, k.Value))
 			continue
 		}
-		out[k.Value] = c.value(v)
+		// Keys are interned: the objects of a render repeat the same few
+		// hundred (apiVersion, metadata, name, ...) thousands of times.
+		out[unique.Make(k.Value).Value()] = c.value(v)
 	}
 	// "<<: *base" merges keys not set explicitly; with a sequence of
 	// mappings the earlier one wins (YAML merge key type).
