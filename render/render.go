@@ -227,11 +227,7 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 		}
 	}
 
-	us := make([]*unstructured.Unstructured, len(objs))
-	for i := range objs {
-		us[i] = objs[i].Obj
-	}
-	scopes := newKindScopes(us)
+	scopes := object.ScopesOf(objs, func(o Object) *unstructured.Unstructured { return o.Obj })
 	for i := range objs {
 		o := &objs[i]
 		if err := finish(o, scopes, placementNamespace(ps, o.Placement)); err != nil {
@@ -311,7 +307,7 @@ func describe(obj map[string]any) string {
 
 // finish sets what mcp owns on every object (SPEC section 2), the
 // namespace, and reads the wave.
-func finish(o *Object, scopes kindScopes, namespace string) error {
+func finish(o *Object, scopes object.Scopes, namespace string) error {
 	u := o.Obj
 	if err := reservedKeys(u); err != nil {
 		return err
@@ -352,8 +348,9 @@ func finish(o *Object, scopes kindScopes, namespace string) error {
 	}
 
 	// Namespaces are decided here, not by kustomize, so that kinds of the
-	// render's own CRDs get them right too.
-	if scopes.clusterScoped(u.GroupVersionKind().GroupKind()) {
+	// render's own CRDs get them right too. A kind Scopes does not know is
+	// namespaced.
+	if namespaced, _ := scopes.Namespaced(u.GroupVersionKind().GroupKind()); !namespaced {
 		u.SetNamespace("")
 	} else if u.GetNamespace() == "" {
 		if namespace == "" {
