@@ -58,12 +58,12 @@ var CRDKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResou
 // spec.names.kind, spec.scope; a CRD overrides the table).
 //
 // render asks it for every kind and takes a kind it does not know as
-// namespaced: most custom kinds are, and a wrong guess shows up as an
-// apply error instead of an object silently moved between namespaces.
-// apply asks the cluster's REST mapper first, which wins for every kind
-// the cluster serves, and asks Scopes only of a kind that a CRD of the
-// same apply defines and the cluster does not serve yet. For such a kind
-// both read the same CRD, so they agree.
+// namespaced, as most custom kinds are. apply asks the cluster's REST
+// mapper first, which wins for every kind the cluster serves (an object
+// render gave a namespace is applied without one if its kind is served
+// cluster-scoped), and asks Scopes only of a kind that a CRD of the same
+// apply defines and the cluster does not serve yet. For such a kind both
+// read the same CRD, so they agree.
 type Scopes struct {
 	crds map[schema.GroupKind]bool // kind → namespaced, from the CRDs
 }
