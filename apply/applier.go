@@ -45,6 +45,25 @@ func (a *Applier) resource(it *item) dynamic.ResourceInterface {
 	return a.c.dyn.Resource(it.gvr)
 }
 
+// Counts are what a reconcile did to a cluster's objects, by what
+// happened to each. mcp apply prints them; the status file and GET
+// /status carry them as their summary (SPEC sections 4 and 5), which
+// has no Unchanged.
+type Counts struct {
+	// Managed is the number of objects in the inventory afterwards.
+	Managed int `json:"managed" yaml:"managed"`
+	Created int `json:"created" yaml:"created"`
+	// Updated includes adopted and replaced objects.
+	Updated int `json:"updated" yaml:"updated"`
+	Deleted int `json:"deleted" yaml:"deleted"`
+	// Unchanged includes objects whose hash was refreshed.
+	Unchanged int `json:"-" yaml:"-"`
+	Failed    int `json:"failed" yaml:"failed"`
+}
+
+// Changed reports whether an object was created, updated or deleted.
+func (c Counts) Changed() bool { return c.Created != 0 || c.Updated != 0 || c.Deleted != 0 }
+
 // Result is what one reconcile did to one cluster.
 type Result struct {
 	Cluster string
@@ -54,12 +73,8 @@ type Result struct {
 	Message string
 	// Plan is what was planned; nil when the plan could not be made.
 	Plan *Plan
-	// Counts of objects by what happened to them. Unchanged includes
-	// objects whose hash was refreshed; Updated includes adopted and
-	// replaced objects.
-	Created, Updated, Deleted, Unchanged, Failed int
-	// Managed is the number of objects in the inventory afterwards.
-	Managed int
+	// Counts are the objects by what happened to them.
+	Counts
 	// Errors are the objects that failed, each with its key and source.
 	Errors []*ObjectError
 	// Warnings are not failures: fields taken over from other managers.
@@ -121,10 +136,9 @@ func (r Result) DiffPlan() diff.ClusterPlan {
 // countPlan fills the counts of a result that wrote nothing from its plan.
 func (r *Result) countPlan() {
 	s := r.Plan.Changes.Summary()
-	r.Created, r.Updated, r.Deleted, r.Unchanged = s.Create, s.Update+s.Adopt+s.Replace, s.Delete, s.Unchanged
 	r.Errors = append(r.Errors, r.Plan.Errors...)
-	r.Failed = len(r.Errors)
-	r.Managed = r.Plan.Managed
+	r.Counts = Counts{Managed: r.Plan.Managed, Created: s.Create, Updated: s.Update + s.Adopt + s.Replace,
+		Deleted: s.Delete, Unchanged: s.Unchanged, Failed: len(r.Errors)}
 }
 
 // unreachableError is the cluster error of a plan of an Unreachable

@@ -71,51 +71,51 @@ func TestClassify(t *testing.T) {
 			status: Failed, message: "clusters/mgmt.yaml:1: cluster mgmt: spec.inCluster: not allowed",
 		},
 		"applied, nothing to do": {
-			in:     Result{Plan: plan(), Applied: true, Unchanged: 3, Managed: 3},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Unchanged: 3, Managed: 3}},
 			status: Synced,
 		},
 		"applied, changes made": {
-			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Created: 1, Managed: 4},
+			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Counts: Counts{Created: 1, Managed: 4}},
 			status: Synced,
 		},
 		"applied, an object refused": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 1, Managed: 3, Errors: []*ObjectError{objErr(forbidden)}},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 1, Managed: 3}, Errors: []*ObjectError{objErr(forbidden)}},
 			status: Failed, message: "1 of 3 objects failed",
 		},
 		"applied, the cluster went away midway": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 2, Managed: 3, Errors: []*ObjectError{objErr(refused), objErr(unavailable)}},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 2, Managed: 3}, Errors: []*ObjectError{objErr(refused), objErr(unavailable)}},
 			status: Unreachable, message: `cluster stopped answering during the apply: 2 of 3 objects not applied: Get "https://127.0.0.1:1/api": connection refused`,
 		},
 		"applied, some unreachable, some refused": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 2, Managed: 3, Errors: []*ObjectError{objErr(refused), objErr(forbidden)}},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 2, Managed: 3}, Errors: []*ObjectError{objErr(refused), objErr(forbidden)}},
 			status: Failed, message: "2 of 3 objects failed",
 		},
 		"applied, prune guard tripped": {
-			in:     Result{Plan: guarded, Applied: true, Updated: 1, Managed: 30, Err: guarded.PruneErr},
+			in:     Result{Plan: guarded, Applied: true, Counts: Counts{Updated: 1, Managed: 30}, Err: guarded.PruneErr},
 			status: Failed, message: "cluster eu: mass prune refused",
 		},
 		"applied, a wave waits for the one before it": {
-			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Created: 1, Managed: 3, Waiting: waiting},
+			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Counts: Counts{Created: 1, Managed: 3}, Waiting: waiting},
 			status: Progressing, message: "wave 1 waits for 1 objects of wave 0 to be healthy: apps/Deployment db/db: InProgress: Replicas: 0/1",
 		},
 		"applied, the last wave is not healthy": {
-			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Created: 1, Managed: 3, Health: Health{State: HealthProgressing, Progressing: 1, Unhealthy: []Unhealthy{db}}},
+			in:     Result{Plan: plan(change(diff.Create)), Applied: true, Counts: Counts{Created: 1, Managed: 3}, Health: Health{State: HealthProgressing, Progressing: 1, Unhealthy: []Unhealthy{db}}},
 			status: Synced,
 		},
 		"applied, an object failed while a wave waits": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 1, Managed: 3, Errors: []*ObjectError{objErr(forbidden)}, Waiting: waiting},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 1, Managed: 3}, Errors: []*ObjectError{objErr(forbidden)}, Waiting: waiting},
 			status: Failed, message: "1 of 3 objects failed",
 		},
 		"applied, a wave not healthy in time": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 1, Managed: 3, Errors: []*ObjectError{timedOut}, Waiting: expired},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 1, Managed: 3}, Errors: []*ObjectError{timedOut}, Waiting: expired},
 			status: Failed, message: "wave 0 not healthy after 5m0s (wave 1 not applied): apps/Deployment db/db: InProgress: Replicas: 0/1",
 		},
 		"applied, a wave not healthy in time and another object refused": {
-			in:     Result{Plan: plan(), Applied: true, Failed: 2, Managed: 3, Errors: []*ObjectError{timedOut, objErr(forbidden)}, Waiting: expired},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Failed: 2, Managed: 3}, Errors: []*ObjectError{timedOut, objErr(forbidden)}, Waiting: expired},
 			status: Failed, message: "wave 0 not healthy after 5m0s (wave 1 not applied): apps/Deployment db/db: InProgress: Replicas: 0/1; 1 more objects failed",
 		},
 		"a wave waits, out of time": {
-			in:     Result{Plan: plan(), Applied: true, Managed: 3, Waiting: waiting, TimedOut: time.Minute},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Managed: 3}, Waiting: waiting, TimedOut: time.Minute},
 			status: Unreachable, message: "reconcile took longer than 1m0s: wave 1 waits for 1 objects of wave 0 to be healthy: apps/Deployment db/db: InProgress: Replicas: 0/1",
 		},
 		"inventory not written": {
@@ -123,7 +123,7 @@ func TestClassify(t *testing.T) {
 			status: Failed, message: "cluster eu: inventory mcp-system/mcp-inventory: forbidden",
 		},
 		"dry run, nothing differs": {
-			in:     Result{Plan: plan(), DryRun: true, Managed: 3},
+			in:     Result{Plan: plan(), DryRun: true, Counts: Counts{Managed: 3}},
 			status: Synced,
 		},
 		"dry run, an update would be made": {
@@ -139,7 +139,7 @@ func TestClassify(t *testing.T) {
 			status: Drifted, message: "1 objects differ from the desired state (not applied)",
 		},
 		"dry run, an object would be refused": {
-			in:     Result{Plan: refusedPlan, DryRun: true, Failed: 1, Errors: refusedPlan.Errors},
+			in:     Result{Plan: refusedPlan, DryRun: true, Errors: refusedPlan.Errors},
 			status: Failed, message: "1 objects cannot be applied",
 		},
 		"dry run, the prune guard would trip": {
@@ -163,7 +163,7 @@ func TestClassify(t *testing.T) {
 			status: Unreachable, message: "reconcile took longer than 2s: cluster eu: list configmaps: context deadline exceeded",
 		},
 		"out of time, the apply looked fine": {
-			in:     Result{Plan: plan(), Applied: true, Managed: 3, TimedOut: 15 * time.Minute},
+			in:     Result{Plan: plan(), Applied: true, Counts: Counts{Managed: 3}, TimedOut: 15 * time.Minute},
 			status: Unreachable, message: "reconcile took longer than 15m0s",
 		},
 		"out of time in a dry run": {

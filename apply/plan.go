@@ -112,9 +112,9 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 
 // mapDesired adds an item per desired object and finds how its kind is
 // served; kinds of desired CRDs that the cluster does not serve yet are
-// pending.
+// pending, their scope read from the CRD (object.Scopes).
 func (a *Applier) mapDesired(p *Plan, desired []Object) error {
-	crds := desiredCRDs(desired)
+	scopes := object.ScopesOf(desired, func(o Object) *unstructured.Unstructured { return o.Obj })
 	type mapped struct {
 		m   *meta.RESTMapping
 		err error
@@ -131,8 +131,9 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 		switch {
 		case err == nil:
 			it.gvr, it.namespaced = m.Resource, m.Scope.Name() == meta.RESTScopeNameNamespace
-		case errors.Is(err, ErrUnknownKind) && crds[it.gvk.GroupKind()] != nil:
-			it.pending, it.namespaced = true, *crds[it.gvk.GroupKind()]
+		case errors.Is(err, ErrUnknownKind) && scopes.Defined(it.gvk.GroupKind()):
+			it.pending = true
+			it.namespaced, _ = scopes.Namespaced(it.gvk.GroupKind())
 		default:
 			it.err = err
 		}
@@ -160,28 +161,6 @@ func withNamespace(u *unstructured.Unstructured, ns string) *unstructured.Unstru
 	out := object.WithMetadata(u)
 	out.SetNamespace(ns)
 	return out
-}
-
-// desiredCRDs maps the kinds defined by desired CRDs to whether they are
-// namespaced.
-func desiredCRDs(desired []Object) map[schema.GroupKind]*bool {
-	out := map[schema.GroupKind]*bool{}
-	for _, o := range desired {
-		if !isCRD(o.Obj) {
-			continue
-		}
-		group, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "names", "kind")
-		scope, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scope")
-		namespaced := scope != "Cluster"
-		out[schema.GroupKind{Group: group, Kind: kind}] = &namespaced
-	}
-	return out
-}
-
-func isCRD(u *unstructured.Unstructured) bool {
-	gk := u.GroupVersionKind().GroupKind()
-	return gk == schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 }
 
 func isNamespace(k object.Key) bool { return k.Group == "" && k.Kind == "Namespace" }

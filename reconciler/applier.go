@@ -55,7 +55,8 @@ func statusOf(cluster string, r apply.Result) status.Cluster {
 	st := status.Cluster{Name: cluster, Result: r.Status, Message: r.Message,
 		Summary: status.Summary{Managed: r.Managed, Failed: r.Failed}}
 	if r.Plan != nil && !r.PlannedOnly() {
-		st.Summary.Created, st.Summary.Updated, st.Summary.Deleted = r.Created, r.Updated, r.Deleted
+		st.Summary = r.Counts
+		st.Summary.Unchanged = 0 // not in the status: what is read back from its file equals what was written
 	}
 	for _, ch := range r.Drift() {
 		st.Objects = append(st.Objects, status.Object{

@@ -13,6 +13,7 @@ import (
 
 	"mcp.dev/mcp/apply"
 	"mcp.dev/mcp/internal/object"
+	"mcp.dev/mcp/reconciler/status"
 	"mcp.dev/mcp/render"
 )
 
@@ -83,5 +84,28 @@ func TestStatusOfBoundsUnhealthy(t *testing.T) {
 	st := statusOf("eu", apply.Result{Health: h})
 	if len(st.Unhealthy) != maxUnhealthy || st.HealthCounts.Progressing != maxUnhealthy+10 || st.Health != apply.HealthProgressing {
 		t.Errorf("listed %d, counted %+v, health %s", len(st.Unhealthy), st.HealthCounts, st.Health)
+	}
+}
+
+// TestStatusOfCounts: an applied result's counts are the status summary,
+// less Unchanged, which the status does not carry; a plan that was not
+// applied changed nothing, so only its managed and failed objects count.
+func TestStatusOfCounts(t *testing.T) {
+	counts := apply.Counts{Managed: 7, Created: 1, Updated: 2, Deleted: 3, Unchanged: 4, Failed: 5}
+	tests := map[string]struct {
+		in   apply.Result
+		want status.Summary
+	}{
+		"applied":     {in: apply.Result{Plan: &apply.Plan{}, Applied: true, Counts: counts}, want: status.Summary{Managed: 7, Created: 1, Updated: 2, Deleted: 3, Failed: 5}},
+		"dry run":     {in: apply.Result{Plan: &apply.Plan{}, DryRun: true, Counts: counts}, want: status.Summary{Managed: 7, Failed: 5}},
+		"paused":      {in: apply.Result{Plan: &apply.Plan{}, Paused: true, Counts: counts}, want: status.Summary{Managed: 7, Failed: 5}},
+		"not planned": {in: apply.Result{Counts: apply.Counts{Failed: 1}}, want: status.Summary{Failed: 1}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := statusOf("eu", tc.in).Summary; got != tc.want {
+				t.Errorf("summary %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

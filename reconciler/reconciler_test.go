@@ -34,7 +34,7 @@ func (a *countingApplier) Reconcile(_ context.Context, cs Desired) apply.Result 
 	if res == "" {
 		res = apply.Synced
 	}
-	return apply.Result{Status: apply.Status(res), Plan: &apply.Plan{}, Applied: true, Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}
+	return apply.Result{Status: apply.Status(res), Plan: &apply.Plan{}, Applied: true, Counts: apply.Counts{Managed: len(cs.Objects), Created: a.calls[cs.Cluster.Name]}}
 }
 
 func (a *countingApplier) count(name string) int {

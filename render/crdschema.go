@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"mcp.dev/mcp/internal/object"
 )
 
 // Objects of a custom kind are checked against the openAPIV3Schema of the
@@ -34,7 +36,7 @@ func (c crdSchemas) with(groups [][]doc) crdSchemas {
 	}
 	for _, docs := range groups {
 		for _, d := range docs {
-			if d.obj["kind"] != crdKind.Kind || !strings.HasPrefix(fmt.Sprint(d.obj["apiVersion"]), crdKind.Group+"/") || d.enc == markSealed {
+			if d.obj["kind"] != object.CRDKind.Kind || !strings.HasPrefix(fmt.Sprint(d.obj["apiVersion"]), object.CRDKind.Group+"/") || d.enc == markSealed {
 				continue
 			}
 			group, _, _ := unstructured.NestedString(d.obj, "spec", "group")

@@ -227,11 +227,7 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 		}
 	}
 
-	us := make([]*unstructured.Unstructured, len(objs))
-	for i := range objs {
-		us[i] = objs[i].Obj
-	}
-	scopes := newKindScopes(us)
+	scopes := object.ScopesOf(objs, func(o Object) *unstructured.Unstructured { return o.Obj })
 	var shared object.SharedMaps // labels and annotations
 	for i := range objs {
 		o := &objs[i]
@@ -313,7 +309,7 @@ func describe(obj map[string]any) string {
 // finish sets what mcp owns on every object (SPEC section 2), the
 // namespace, and reads the wave. The labels and annotations it sets are
 // shared with the cluster's other objects that have the same.
-func finish(o *Object, scopes kindScopes, shared *object.SharedMaps, namespace string) error {
+func finish(o *Object, scopes object.Scopes, shared *object.SharedMaps, namespace string) error {
 	u := o.Obj
 	if err := reservedKeys(u); err != nil {
 		return err
@@ -354,8 +350,9 @@ func finish(o *Object, scopes kindScopes, shared *object.SharedMaps, namespace s
 	}
 
 	// Namespaces are decided here, not by kustomize, so that kinds of the
-	// render's own CRDs get them right too.
-	if scopes.clusterScoped(u.GroupVersionKind().GroupKind()) {
+	// render's own CRDs get them right too. A kind Scopes does not know is
+	// namespaced.
+	if namespaced, _ := scopes.Namespaced(u.GroupVersionKind().GroupKind()); !namespaced {
 		u.SetNamespace("")
 	} else if u.GetNamespace() == "" {
 		if namespace == "" {

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"mcp.dev/mcp/internal/object"
 )
 
 // Objects of the built-in Kubernetes kinds are checked against the Go
@@ -355,5 +357,5 @@ func undefinedKinds(groups [][]doc, crds crdSchemas) []string {
 
 // builtinGroup reports whether group is one of the Kubernetes API's own.
 func builtinGroup(group string) bool {
-	return scheme.Scheme.IsGroupRegistered(group) || group == crdKind.Group || group == "apiregistration.k8s.io"
+	return scheme.Scheme.IsGroupRegistered(group) || group == object.CRDKind.Group || group == "apiregistration.k8s.io"
 }

@@ -1,5 +1,6 @@
 // Package object holds what several packages share about Kubernetes
-// objects: the key that identifies one object on a cluster.
+// objects: the key that identifies one object on a cluster, the order
+// objects are applied in, and whether a kind is namespaced (Scopes).
 //
 //	k := object.KeyOf(u) // {Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"}
 //	fmt.Println(k)       // apps/Deployment web/web

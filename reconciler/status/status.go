@@ -11,14 +11,10 @@ import (
 	"mcp.dev/mcp/apply"
 )
 
-// Summary counts the objects of the last round that changed something.
-type Summary struct {
-	Managed int `json:"managed" yaml:"managed"`
-	Created int `json:"created" yaml:"created"`
-	Updated int `json:"updated" yaml:"updated"`
-	Deleted int `json:"deleted" yaml:"deleted"`
-	Failed  int `json:"failed" yaml:"failed"`
-}
+// Summary counts the objects of the last round that changed something:
+// apply's counts, without Unchanged, which the status does not carry
+// (neither in its file nor on /status).
+type Summary = apply.Counts
 
 // Object is one object that failed or drifted.
 type Object struct {
@@ -84,7 +80,7 @@ type Chart struct {
 // last round that changed something.
 func SameOutcome(prev, next Cluster) bool {
 	s, n := prev.Summary, next.Summary
-	quiet := n.Created == 0 && n.Updated == 0 && n.Deleted == 0 && n.Managed == s.Managed && n.Failed == s.Failed
+	quiet := !n.Changed() && n.Managed == s.Managed && n.Failed == s.Failed
 	return prev.Result == next.Result && prev.Revision == next.Revision && prev.Message == next.Message &&
 		(s == n || quiet) && slices.Equal(prev.Objects, next.Objects) && sameHealth(prev, next) &&
 		slices.Equal(prev.Charts, next.Charts)

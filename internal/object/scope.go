@@ -1,4 +1,4 @@
-package render
+package object
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -6,8 +6,7 @@ import (
 )
 
 // clusterScoped lists the cluster-scoped kinds of the Kubernetes API groups,
-// so that render knows scopes without asking a cluster. Custom kinds come
-// from the CustomResourceDefinitions of the same render (kindScopes).
+// so that scopes are known without asking a cluster.
 var clusterScoped = map[schema.GroupKind]bool{
 	{Group: "", Kind: "Namespace"}:                                                    true,
 	{Group: "", Kind: "Node"}:                                                         true,
@@ -49,36 +48,61 @@ var clusterScoped = map[schema.GroupKind]bool{
 	{Group: "internal.apiserver.k8s.io", Kind: "StorageVersion"}:                      true,
 }
 
-// kindScopes says whether a kind is namespaced.
-type kindScopes map[schema.GroupKind]bool // true: cluster-scoped
+// CRDKind is the kind of CustomResourceDefinitions.
+var CRDKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 
-var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+// Scopes is the one judge of whether a kind's objects live in namespaces
+// when no cluster is asked. It knows the cluster-scoped kinds of the
+// Kubernetes API groups (a built-in table) and the kinds that the
+// CustomResourceDefinitions among a set of objects define (spec.group,
+// spec.names.kind, spec.scope; a CRD overrides the table).
+//
+// render asks it for every kind and takes a kind it does not know as
+// namespaced, as most custom kinds are. apply asks the cluster's REST
+// mapper first, which wins for every kind the cluster serves (an object
+// render gave a namespace is applied without one if its kind is served
+// cluster-scoped), and asks Scopes only of a kind that a CRD of the same
+// apply defines and the cluster does not serve yet. For such a kind both
+// read the same CRD, so they agree.
+type Scopes struct {
+	crds map[schema.GroupKind]bool // kind → namespaced, from the CRDs
+}
 
-// newKindScopes returns the built-in table plus the kinds the
-// CustomResourceDefinitions among objs define.
-func newKindScopes(objs []*unstructured.Unstructured) kindScopes {
-	s := make(kindScopes, len(clusterScoped))
-	for gk, v := range clusterScoped {
-		s[gk] = v
-	}
-	for _, o := range objs {
-		if o.GroupVersionKind().GroupKind() != crdKind {
+// ScopesOf reads the CRDs among items; obj is the object of an item.
+func ScopesOf[T any](items []T, obj func(T) *unstructured.Unstructured) Scopes {
+	s := Scopes{crds: map[schema.GroupKind]bool{}}
+	for _, it := range items {
+		u := obj(it)
+		if u == nil || u.GroupVersionKind().GroupKind() != CRDKind {
 			continue
 		}
-		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
-		scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
+		group, _, _ := unstructured.NestedString(u.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(u.Object, "spec", "names", "kind")
+		scope, _, _ := unstructured.NestedString(u.Object, "spec", "scope")
 		if kind != "" {
-			s[schema.GroupKind{Group: group, Kind: kind}] = scope == "Cluster"
+			s.crds[schema.GroupKind{Group: group, Kind: kind}] = scope != "Cluster"
 		}
 	}
 	return s
 }
 
-// clusterScoped reports whether objects of gk live outside namespaces.
-// Kinds neither built in nor defined by a CRD of the render are taken as
-// namespaced: most custom kinds are, and a wrong guess shows up as an
-// apply error instead of an object silently moved between namespaces.
-func (s kindScopes) clusterScoped(gk schema.GroupKind) bool {
-	return s[gk]
+// Namespaced reports whether objects of gk live in namespaces, and whether
+// that is known: from a CRD of the objects or the built-in table. The
+// table lists cluster-scoped kinds only, so a kind that is not known,
+// ConfigMap as much as an unknown custom kind, is reported namespaced.
+func (s Scopes) Namespaced(gk schema.GroupKind) (namespaced, known bool) {
+	if n, ok := s.crds[gk]; ok {
+		return n, true
+	}
+	if clusterScoped[gk] {
+		return false, true
+	}
+	return true, false
+}
+
+// Defined reports whether a CRD among the objects defines gk: a kind a
+// cluster may not serve before that CRD is applied.
+func (s Scopes) Defined(gk schema.GroupKind) bool {
+	_, ok := s.crds[gk]
+	return ok
 }
