@@ -66,7 +66,7 @@ func fetchCharts(ctx context.Context, snap source.Snapshot, cacheDir, credential
 	return errs
 }
 
-// chartSource fetches the remote charts of each snapshot its source
+// chartSource fetches the remote charts of each new snapshot its source
 // returns, for mcp run: the reconciler then renders from the cache. A
 // chart that cannot be fetched is logged; the render uses the cache's
 // last resolution of it, or fails its placements when there is none.
@@ -77,7 +77,10 @@ type chartSource struct {
 
 func (s chartSource) Fetch(ctx context.Context) (source.Snapshot, bool, error) {
 	snap, changed, err := s.Source.Fetch(ctx)
-	if err == nil {
+	// The reconciler renders a revision once, when it is new; the charts
+	// of a revision that did not change were fetched then. Listing them
+	// reads the whole repo, which each poll would otherwise do again.
+	if err == nil && changed {
 		fetchCharts(ctx, snap, s.cacheDir, s.credentialsDir)
 	}
 	return snap, changed, err

@@ -52,4 +52,23 @@ func TestFetchingChartsSource(t *testing.T) {
 	if err != nil || res.Version != "0.1.0" {
 		t.Fatalf("after Fetch the cache has %+v, %v; want app 0.1.0", res, err)
 	}
+
+	// A poll that finds the same revision fetches nothing: the reconciler
+	// does not render it again. A new revision fetches its charts.
+	reads := charts.IndexReads()
+	if _, changed, err := s.Fetch(context.Background()); err != nil || changed {
+		t.Fatalf("second Fetch: changed %v, %v", changed, err)
+	}
+	if got := charts.IndexReads(); got != reads {
+		t.Errorf("a poll of an unchanged revision read the chart index %d more times", got-reads)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "notes.yaml"), []byte("a: b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, err := s.Fetch(context.Background()); err != nil || !changed {
+		t.Fatalf("Fetch after an edit: changed %v, %v", changed, err)
+	}
+	if charts.IndexReads() == reads {
+		t.Error("a new revision did not fetch its charts")
+	}
 }

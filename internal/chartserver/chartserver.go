@@ -90,6 +90,16 @@ type HTTPRepo struct {
 	mu     sync.Mutex
 	charts map[string][]byte // file name → archive
 	index  map[string][]string
+	// indexReads counts the requests for index.yaml.
+	indexReads int
+}
+
+// IndexReads is how many times the index was read: each fetch of a
+// chart resolves its version there first.
+func (r *HTTPRepo) IndexReads() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.indexReads
 }
 
 // NewHTTPRepo starts an empty chart repository; it stops with the test.
@@ -99,6 +109,7 @@ func NewHTTPRepo(t testing.TB) *HTTPRepo {
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		r.indexReads++
 		fmt.Fprintln(w, "apiVersion: v1\nentries:")
 		for name, versions := range r.index {
 			fmt.Fprintf(w, "  %s:\n", name)
