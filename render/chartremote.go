@@ -19,17 +19,22 @@ import (
 // repo do not vendor: what a command that connects fetches
 // (helmrepo.Fetcher) before it renders. It reads the repo only.
 func RemoteCharts(ctx context.Context, snap source.Snapshot) ([]helmrepo.Ref, error) {
-	r, err := loadRepo(ctx, snap.Dir)
+	l, err := Load(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
-	dir := "."
-	if snap.Path != "" {
-		if dir, err = localPath(snap.Path); err != nil {
-			return nil, fmt.Errorf("source path: %w", err)
-		}
+	defer l.Close()
+	return l.RemoteCharts()
+}
+
+// RemoteCharts is RemoteCharts of the loaded snapshot. It only reads the
+// repo: a Render of it afterwards renders what a Render alone would.
+func (l *Loaded) RemoteCharts() ([]helmrepo.Ref, error) {
+	dir, err := l.dir()
+	if err != nil {
+		return nil, err
 	}
+	r := l.r
 	cfg, err := loadConfig(r, dir)
 	if cfg == nil {
 		return nil, err

@@ -21,19 +21,23 @@ import (
 // repo or a broken Cluster or Placement document. Problems of one cluster
 // are in that cluster's ClusterState.Err and do not stop the others.
 func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, error) {
-	r, err := loadRepo(ctx, snap.Dir)
+	l, err := Load(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer l.Close()
+	return l.Render(ctx, opts)
+}
+
+// Render is Render of the loaded snapshot.
+func (l *Loaded) Render(ctx context.Context, opts Options) (*Fleet, error) {
+	r := l.r
 	r.dec = opts.Decryption
 	ctx, cancel := opts.Limits.withTimeout(ctx)
 	defer cancel()
-	dir := "."
-	if snap.Path != "" {
-		if dir, err = localPath(snap.Path); err != nil {
-			return nil, fmt.Errorf("source path: %w", err)
-		}
+	dir, err := l.dir()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := loadConfig(r, dir)
 	if err != nil {
@@ -82,7 +86,7 @@ func Render(ctx context.Context, snap source.Snapshot, opts Options) (*Fleet, er
 			cfg.warnings = append(cfg.warnings, w)
 		}
 	}
-	f := &Fleet{Revision: snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
+	f := &Fleet{Revision: l.snap.Revision, Placements: cfg.placements, Warnings: cfg.warnings}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}

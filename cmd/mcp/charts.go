@@ -34,23 +34,25 @@ func chartCacheDir(src *sourceOptions) string { return filepath.Join(src.cacheDi
 // withCharts sets the chart cache of a render and, when the command
 // fetches, fetches the snapshot's remote charts first; what could not be
 // fetched fails the placements of that chart.
-func withCharts(ctx context.Context, snap source.Snapshot, src *sourceOptions, clusters *clusterOptions, opts *render.Options) {
+func withCharts(ctx context.Context, loaded *render.Loaded, src *sourceOptions, clusters *clusterOptions, opts *render.Options) {
 	opts.ChartCache = chartCacheDir(src)
 	opts.Capabilities = clusters.capabilities
 	if clusters.fetchCharts {
-		clusters.fetchErrs = fetchCharts(ctx, snap, opts.ChartCache, clusters.credentialsDir)
+		refs, err := loaded.RemoteCharts()
+		if err == nil { // else the render reports a repo it cannot read
+			clusters.fetchErrs = fetchCharts(ctx, refs, opts.ChartCache, clusters.credentialsDir)
+		}
 	}
 	// A render again of the same revision keeps what could not be fetched.
 	opts.ChartFetchErrors = clusters.fetchErrs
 }
 
-// fetchCharts fetches every chart of a chart repository that snap's
-// placements name, and returns the errors by chart. Credentials never
-// reach the errors.
-func fetchCharts(ctx context.Context, snap source.Snapshot, cacheDir, credentialsDir string) map[string]error {
-	refs, err := render.RemoteCharts(ctx, snap)
-	if err != nil || len(refs) == 0 {
-		return nil // the render reports a repo it cannot read
+// fetchCharts fetches the charts of chart repositories (render's
+// RemoteCharts) into the cache, and returns the errors by chart.
+// Credentials never reach the errors.
+func fetchCharts(ctx context.Context, refs []helmrepo.Ref, cacheDir, credentialsDir string) map[string]error {
+	if len(refs) == 0 {
+		return nil
 	}
 	f := &helmrepo.Fetcher{Cache: helmrepo.Cache{Dir: cacheDir}, CredentialsDir: credentialsDir}
 	errs := map[string]error{}
@@ -81,7 +83,9 @@ func (s chartSource) Fetch(ctx context.Context) (source.Snapshot, bool, error) {
 	// of a revision that did not change were fetched then. Listing them
 	// reads the whole repo, which each poll would otherwise do again.
 	if err == nil && changed {
-		fetchCharts(ctx, snap, s.cacheDir, s.credentialsDir)
+		if refs, err := render.RemoteCharts(ctx, snap); err == nil { // else the render reports it
+			fetchCharts(ctx, refs, s.cacheDir, s.credentialsDir)
+		}
 	}
 	return snap, changed, err
 }

@@ -156,8 +156,7 @@ func planAgainst(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 		return diff.Plan{}, nil, err
 	}
 	opts.Clusters = nil
-	withCharts(ctx, snap, src, clusters, &opts)
-	before, err := renderQuietly(ctx, snap, opts)
+	before, err := renderSnapshot(ctx, snap, src, clusters, opts)
 	if err != nil {
 		return diff.Plan{}, nil, fmt.Errorf("rendering %s: %w", against, err)
 	}

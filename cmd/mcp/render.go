@@ -110,15 +110,26 @@ func renderFleet(ctx context.Context, src *sourceOptions, clusters *clusterOptio
 	if err != nil {
 		return nil, err
 	}
-	withCharts(ctx, snap, src, clusters, &opts)
-	return renderQuietly(ctx, snap, opts)
+	return renderSnapshot(ctx, snap, src, clusters, opts)
+}
+
+// renderSnapshot reads snap once, to fetch its remote charts when the
+// command fetches them (withCharts) and to render it.
+func renderSnapshot(ctx context.Context, snap source.Snapshot, src *sourceOptions, clusters *clusterOptions, opts render.Options) (*render.Fleet, error) {
+	loaded, err := render.Load(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	defer loaded.Close()
+	withCharts(ctx, loaded, src, clusters, &opts)
+	return renderQuietly(ctx, loaded, opts)
 }
 
 // renderQuietly renders with os.Stderr pointing nowhere: kustomize prints
 // its deprecation warnings there, unattributed, while the render reports
 // each as a warning naming the kustomization. Only the commands that run
 // once do this; nothing else writes to stderr while they render.
-func renderQuietly(ctx context.Context, snap source.Snapshot, opts render.Options) (*render.Fleet, error) {
+func renderQuietly(ctx context.Context, loaded *render.Loaded, opts render.Options) (*render.Fleet, error) {
 	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 		stderr := os.Stderr
 		os.Stderr = devNull
@@ -127,5 +138,5 @@ func renderQuietly(ctx context.Context, snap source.Snapshot, opts render.Option
 			devNull.Close()
 		}()
 	}
-	return render.Render(ctx, snap, opts)
+	return loaded.Render(ctx, opts)
 }
