@@ -27,7 +27,7 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	if !fastPath {
 		return nil
 	}
-	s := &slimmer{desired: make(map[object.Key]*item, len(items)), verdicts: map[object.Key]verdict{}}
+	s := &slimmer{desired: make(map[object.Key]*item, len(items)), verdicts: make(map[object.Key]verdict, len(items))}
 	for _, it := range items {
 		if it.src.Obj != nil && it.err == nil && !it.pending {
 			s.desired[it.key] = it
@@ -70,21 +70,6 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 // name, the UID a delete is conditioned on, the managed-by label and
 // mcp's annotations (applied hash, placement, wave).
 var slimMetadata = []string{"name", "namespace", "uid", "labels", "annotations"}
-
-// verdictsOf returns the verdicts of the objects in objs: those of a
-// resource whose LIST failed part way are not kept.
-func (s *slimmer) verdictsOf(objs map[object.Key]*unstructured.Unstructured) map[object.Key]verdict {
-	if s == nil {
-		return nil
-	}
-	out := make(map[object.Key]verdict, len(s.verdicts))
-	for k, v := range s.verdicts {
-		if _, ok := objs[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
 
 // seenOf is the verdict on an object an apply returned; nil for none.
 func seenOf(u *unstructured.Unstructured) *verdict {
