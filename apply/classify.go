@@ -127,8 +127,7 @@ func settle(it *item, n need, after *unstructured.Unstructured, err error) {
 	switch n {
 	case needFailed:
 	case needUnchanged:
-		it.setUnchanged()
-		it.reapply = staleHash(it)
+		it.setUnchanged() // with a current hash: the fast path checked it
 	case needCreate:
 		it.setChange(nil, it.desired)
 	case needDryRun, needAdopt:

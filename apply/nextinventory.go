@@ -1,16 +1,17 @@
 package apply
 
 import (
-	"errors"
 	"maps"
 
 	"mcp.dev/mcp/diff"
 )
 
 // inInventory: a desired object belongs in the inventory once mcp may
-// have applied it, that is unless its kind is unknown to the cluster.
+// have applied it: its kind is served (it has a resource) or defined by a
+// CRD of the same apply. One whose kind the cluster does not know
+// (ErrUnknownKind) or could not map has neither.
 func inInventory(it *item) bool {
-	return it.src.Obj != nil && !errors.Is(it.err, ErrUnknownKind) && (it.gvr.Resource != "" || it.pending)
+	return it.src.Obj != nil && (it.gvr.Resource != "" || it.pending)
 }
 
 // entryOf is the inventory entry of a desired object.
