@@ -207,6 +207,9 @@ func TestDryRunAll(t *testing.T) {
 		mu.Lock()
 		asked[it.key.Name] = true
 		mu.Unlock()
+		if it.desired == nil {
+			return nil, errors.New("no desired object to send")
+		}
 		return withHash(it.desired, it.hash), nil
 	})
 	if want := map[string]bool{"edited": true, "adopted": true}; !maps.Equal(asked, want) {

@@ -54,6 +54,9 @@ func TestInventoryBefore(t *testing.T) {
 		"no longer desired: stays until the prune": {
 			items: []*item{testItem(t, "a", onCluster, inventoryOnly)}, read: entries("a"), want: entries("a"),
 		},
+		"no longer desired: the entry read is kept": {
+			items: []*item{testItem(t, "a", onCluster, inventoryOnly)}, read: entriesOf("old", "a"), want: entriesOf("old", "a"),
+		},
 		"a kind the cluster does not serve": {
 			items: []*item{testItem(t, "a", unknownKind)}, read: entries(), want: entries(),
 		},
