@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"sync/atomic"
 	"time"
 
@@ -44,12 +43,7 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 
 	// 1. Record every desired object before touching any, so that a crash
 	//    mid-apply leaves nothing behind that prune would not find.
-	inv := maps.Clone(p.inventory)
-	for _, it := range p.items {
-		if a.inInventory(it) {
-			inv[it.key] = entry{Key: it.key, Version: it.gvk.Version, Placement: it.placement}
-		}
-	}
+	inv := inventoryBefore(p.items, p.inventory)
 	if !inv.equal(p.inventory) {
 		shards, err := a.writeInventory(ctx, inv, p.shards)
 		p.shards = shards
@@ -96,22 +90,7 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 
 	// 4. Record what mcp now manages: the desired objects and whatever
 	//    could not be pruned.
-	final := inventory{}
-	for _, it := range p.items {
-		o := outcomes[it]
-		switch {
-		case it.src.Obj != nil:
-			if a.inInventory(it) {
-				final[it.key] = inv[it.key]
-			}
-		case it.gone || it.orphan:
-		case it.action == diff.Delete && o.done:
-		default:
-			if e, ok := p.inventory[it.key]; ok {
-				final[it.key] = e
-			}
-		}
-	}
+	final := inventoryAfter(p.items, p.inventory, outcomes)
 	if !final.equal(inv) {
 		shards, err := a.writeInventory(ctx, final, p.shards)
 		p.shards = shards
@@ -130,14 +109,8 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 	}
 	a.forgetHealth(p)
 	r.Health = a.judge(healthItems(p, outcomes), func(it *item) verdict { return healthSeen(it, outcomes) }, time.Now())
-	a.count(&r, p, outcomes)
+	tally(&r, p.items, outcomes)
 	return r
-}
-
-// inInventory: a desired object belongs in the inventory once mcp may
-// have applied it, that is unless its kind is unknown to the cluster.
-func (a *Applier) inInventory(it *item) bool {
-	return it.src.Obj != nil && !errors.Is(it.err, ErrUnknownKind) && (it.gvr.Resource != "" || it.pending)
 }
 
 // shouldApply: a change, a stale hash, or an object the dry-run refused
@@ -217,32 +190,4 @@ func (a *Applier) deleteStep(ctx context.Context, s step, outcomes map[*item]*ou
 		})
 	}
 	_ = g.Wait()
-}
-
-// count fills r's counts and errors from the outcomes.
-func (a *Applier) count(r *Result, p *Plan, outcomes map[*item]*outcome) {
-	for _, it := range p.items {
-		o := outcomes[it]
-		if o.warning != "" {
-			r.Warnings = append(r.Warnings, o.warning)
-		}
-		// An object the dry-run refused has no action; if its apply
-		// passed, whether it existed says what the apply did.
-		retried := it.err != nil
-		switch {
-		case o.err != nil:
-			r.Errors = append(r.Errors, o.err)
-		case o.done && it.src.Obj != nil && (it.action == diff.Create || retried && it.live == nil):
-			r.Created++
-		case o.done && it.src.Obj != nil && (it.action == diff.Update || it.action == diff.Adopt || it.action == diff.Replace || retried):
-			r.Updated++
-		case retried:
-			r.Errors = append(r.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
-		case it.action == diff.Delete && o.done:
-			r.Deleted++
-		case it.action == diff.Unchanged && it.src.Obj != nil:
-			r.Unchanged++
-		}
-	}
-	r.Failed = len(r.Errors)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -12,80 +11,23 @@ import (
 	"mcp.dev/mcp/internal/object"
 )
 
-// decide sets the action of every item. Desired objects that pass the
-// fast path cost no request; the others are applied with dryRun=All and
-// the server's answer is compared with the live object, so that defaults
-// the server adds never show as changes. A desired object that exists but
-// that mcp never applied is adopted.
+// decide sets the action of every item: it classifies them
+// (classifyItems), asks the server for a dry-run of those that need one,
+// and settles each (settle). Desired objects that pass the fast path cost no request; the
+// others are applied with dryRun=All and the server's answer is compared
+// with the live object, so that defaults the server adds never show as
+// changes. A desired object that exists but that mcp never applied is
+// adopted.
 func (a *Applier) decide(ctx context.Context, p *Plan) {
-	newNamespaces := newNamespaces(p.items)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(a.opts.ObjectConcurrency)
-	for _, it := range p.items {
-		if it.err != nil {
-			continue
-		}
-		switch {
-		case it.src.Obj == nil:
-			a.decideInventoryOnly(it)
-		case it.pending || (it.namespaced && newNamespaces[it.key.Namespace]):
-			// Not servable before an earlier step of the apply (CRD,
-			// namespace): no dry-run possible, the object is new.
-			it.setChange(nil, it.desired)
-		case it.live != nil && !a.opts.NoFastPath && !adopting(it, p.inventory) && (it.verdict != nil || unchanged(it.desired, it.live, it.hash)):
-			// A verdict: the LIST found it unchanged and kept it slim.
-			it.setUnchanged()
-		default:
-			g.Go(func() error {
-				after, err := a.ssa(gctx, it, true, true)
-				if err != nil {
-					it.refused(err, adopting(it, p.inventory)) // a replace, when immutable fields allow it
-					return nil
-				}
-				it.setChange(it.live, after)
-				if adopting(it, p.inventory) {
-					it.change.Action, it.action = diff.Adopt, diff.Adopt
-				}
-				return nil
-			})
+	needs := classifyItems(p.items, p.inventory, p.newNamespaces, a.opts)
+	for i, it := range p.items {
+		if !needs[i].needsDryRun() {
+			settle(it, needs[i], nil, nil)
 		}
 	}
-	_ = g.Wait()
-	for _, it := range p.items {
-		if it.err == nil && it.src.Obj != nil && it.action == diff.Unchanged {
-			it.reapply = it.live.GetAnnotations()[AppliedHashAnnotation] != it.hash
-		}
-	}
-}
-
-// adopting: a desired object exists, yet mcp never applied it: it has
-// neither mcp's managed-by label nor a place in the inventory. Made by
-// hand, by another tool, or by an mcp with another inventory that removed
-// the label; applying takes it over, and the plan must say so. An object
-// in the inventory whose label was removed is mcp's already (an update).
-func adopting(it *item, inv inventory) bool {
-	if it.live == nil {
-		return false
-	}
-	_, tracked := inv[it.key]
-	return !tracked && it.live.GetLabels()[object.ManagedByLabel] != object.ManagedByValue
-}
-
-func (a *Applier) decideInventoryOnly(it *item) {
-	switch {
-	case it.live == nil:
-		it.gone, it.action = true, diff.Unchanged
-	case it.orphan:
-		// Its placement does not prune: it stays as it is, and leaves
-		// the inventory. The plan says so, instead of a delete.
-		it.setChange(it.live, nil)
-		it.change.Fields = nil
-		it.change.Action, it.action = diff.Orphan, diff.Orphan
-	case !a.opts.Prune:
-		it.action = diff.Unchanged
-	default:
-		it.setChange(it.live, nil)
-	}
+	dryRunAll(ctx, p.items, needs, a.opts.ObjectConcurrency, func(ctx context.Context, it *item) (*unstructured.Unstructured, error) {
+		return a.ssa(ctx, it, true, true)
+	})
 }
 
 // setChange compares before and after without mcp's hash annotation and

@@ -47,6 +47,16 @@
 // the live object by diff.Compare, so server defaults never show as
 // changes.
 //
+// Decisions are pure functions of the facts gathered; the I/O around
+// them only gathers facts and carries out what they decided. A plan
+// classifies each object (classifyItems: unchanged by the fast path, new,
+// a dry-run, an adoption, or, for an object only in the inventory, a
+// delete, an orphan, gone, or kept because pruning is off), asks the
+// server for a dry-run of those that need one, and settles each with the
+// answer (classify.go). Apply records inventoryBefore, applies and prunes,
+// records inventoryAfter (nextinventory.go), and tallies the outcomes
+// into the Result's counts (tally.go).
+//
 // Memory: a plan holds each desired object once (never deep-copied: a
 // namespace or hash is set on a copy of the top level and metadata,
 // object.WithMetadata) and as little of each live object as it reads. A

@@ -34,6 +34,9 @@ type Plan struct {
 	inventory inventory
 	shards    int
 	empty     bool // no desired objects
+	// newNamespaces names the desired Namespaces the cluster does not
+	// hold yet (see newNamespaces); set by fillLive.
+	newNamespaces map[string]bool
 }
 
 // item is one object of a plan: desired, in the inventory, or both.
@@ -201,7 +204,8 @@ func (a *Applier) fillLive(ctx context.Context, p *Plan, ls liveSet) {
 	// Namespaces first: an object in a namespace that does not exist yet
 	// cannot exist either, which saves a GET per object on a first apply.
 	a.getMissing(ctx, p, ls, func(it *item) bool { return isNamespace(it.key) }, nil)
-	a.getMissing(ctx, p, ls, func(it *item) bool { return !isNamespace(it.key) }, newNamespaces(p.items))
+	p.newNamespaces = newNamespaces(p.items)
+	a.getMissing(ctx, p, ls, func(it *item) bool { return !isNamespace(it.key) }, p.newNamespaces)
 }
 
 // newNamespaces names the desired Namespaces the cluster does not hold

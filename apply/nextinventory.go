@@ -1,0 +1,57 @@
+package apply
+
+import (
+	"maps"
+
+	"mcp.dev/mcp/diff"
+)
+
+// inInventory: a desired object belongs in the inventory once mcp may
+// have applied it: its kind is served (it has a resource) or defined by a
+// CRD of the same apply. One whose kind the cluster does not know
+// (ErrUnknownKind) or could not map has neither.
+func inInventory(it *item) bool {
+	return it.src.Obj != nil && (it.gvr.Resource != "" || it.pending)
+}
+
+// entryOf is the inventory entry of a desired object.
+func entryOf(it *item) entry {
+	return entry{Key: it.key, Version: it.gvk.Version, Placement: it.placement}
+}
+
+// inventoryBefore is the inventory Apply records before it touches any
+// object: the one read, with every desired object it may apply, so that
+// a crash mid-apply leaves nothing behind that prune would not find.
+func inventoryBefore(items []*item, read inventory) inventory {
+	inv := make(inventory, len(read)+len(items))
+	maps.Copy(inv, read)
+	for _, it := range items {
+		if inInventory(it) {
+			inv[it.key] = entryOf(it)
+		}
+	}
+	return inv
+}
+
+// inventoryAfter is what mcp manages once Apply is done: the desired
+// objects, and the objects of the inventory read that are still on the
+// cluster and still mcp's, that is all but the pruned, the gone and the
+// orphaned. An object whose prune failed, or was never tried, stays.
+func inventoryAfter(items []*item, read inventory, outcomes map[*item]*outcome) inventory {
+	inv := inventory{}
+	for _, it := range items {
+		switch {
+		case it.src.Obj != nil:
+			if inInventory(it) {
+				inv[it.key] = entryOf(it)
+			}
+		case it.gone || it.orphan:
+		case it.action == diff.Delete && outcomes[it] != nil && outcomes[it].done:
+		default:
+			if e, ok := read[it.key]; ok {
+				inv[it.key] = e
+			}
+		}
+	}
+	return inv
+}
