@@ -96,7 +96,7 @@ func adopting(it *item, inv inventory) bool {
 		return false
 	}
 	_, tracked := inv[it.key]
-	return !tracked && it.live.GetLabels()[object.ManagedByLabel] != object.ManagedByValue
+	return !tracked && object.Label(it.live, object.ManagedByLabel) != object.ManagedByValue
 }
 
 // dryRunFunc asks the server what applying an item would make of it.
@@ -159,5 +159,5 @@ func settle(it *item, n need, after *unstructured.Unstructured, err error) {
 // object. An unchanged one is then applied silently, so that the fast
 // path works next time.
 func staleHash(it *item) bool {
-	return it.live.GetAnnotations()[AppliedHashAnnotation] != it.hash
+	return object.Annotation(it.live, AppliedHashAnnotation) != it.hash
 }

@@ -47,7 +47,7 @@ func (it *item) setChange(before, after *unstructured.Unstructured) {
 // of objects would otherwise copy and normalize each of them twice, only
 // to find them equal, and a kept plan would hold them all.
 func (it *item) setUnchanged() {
-	placement := it.live.GetAnnotations()[object.PlacementAnnotation]
+	placement := object.Annotation(it.live, object.PlacementAnnotation)
 	if placement == "" {
 		placement = it.placement
 	}

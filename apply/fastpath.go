@@ -65,7 +65,7 @@ func stripHash(u *unstructured.Unstructured) *unstructured.Unstructured {
 // value. Fields the server added (defaults, status, clusterIP) and fields
 // of other managers do not matter; a field changed by hand does.
 func unchanged(desired, live *unstructured.Unstructured, hash string) bool {
-	if live.GetAnnotations()[AppliedHashAnnotation] != hash {
+	if object.Annotation(live, AppliedHashAnnotation) != hash {
 		return false
 	}
 	return contains(live, desired)

@@ -38,7 +38,7 @@ func inventoryBefore(items []*item, read inventory) inventory {
 // cluster and still mcp's, that is all but the pruned, the gone and the
 // orphaned. An object whose prune failed, or was never tried, stays.
 func inventoryAfter(items []*item, read inventory, outcomes map[*item]*outcome) inventory {
-	inv := inventory{}
+	inv := make(inventory, len(items))
 	for _, it := range items {
 		switch {
 		case it.src.Obj != nil:

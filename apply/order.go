@@ -29,7 +29,7 @@ func waveOf(it *item) int {
 		return it.src.Wave
 	}
 	if it.live != nil {
-		if w, err := strconv.Atoi(it.live.GetAnnotations()[object.WaveAnnotation]); err == nil {
+		if w, err := strconv.Atoi(object.Annotation(it.live, object.WaveAnnotation)); err == nil {
 			return w
 		}
 	}

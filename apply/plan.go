@@ -98,7 +98,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 	a.guard(p)
 	a.watch.remember(p, live)
 
-	p.Changes = diff.ClusterPlan{Cluster: a.cluster}
+	p.Changes = diff.ClusterPlan{Cluster: a.cluster, Changes: make([]diff.Change, 0, len(p.items))}
 	for _, it := range p.items {
 		if it.err != nil {
 			p.Errors = append(p.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})

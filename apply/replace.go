@@ -77,7 +77,7 @@ func immutableFields(err error) ([]string, bool) {
 // by default for Jobs (whose template is immutable and which are meant to
 // run again when it changes).
 func replaceable(it *item) bool {
-	switch it.desired.GetAnnotations()[object.ReplaceAnnotation] {
+	switch object.Annotation(it.desired, object.ReplaceAnnotation) {
 	case object.ReplaceOnImmutable:
 		return true
 	case object.ReplaceDisabled:

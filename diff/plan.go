@@ -220,13 +220,13 @@ func ChangeFor(key object.Key, before, after *unstructured.Unstructured) Change 
 	}
 	for _, u := range []*unstructured.Unstructured{after, before} {
 		if u != nil && ch.Placement == "" {
-			ch.Placement = u.GetAnnotations()[object.PlacementAnnotation]
+			ch.Placement = object.Annotation(u, object.PlacementAnnotation)
 		}
 	}
 	// The wave an object is applied in is the desired one; a deletion
 	// keeps the wave it had.
 	if u := cmp.Or(after, before); u != nil {
-		ch.Wave, _ = strconv.Atoi(u.GetAnnotations()[object.WaveAnnotation])
+		ch.Wave, _ = strconv.Atoi(object.Annotation(u, object.WaveAnnotation))
 	}
 	return ch
 }

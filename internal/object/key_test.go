@@ -55,3 +55,25 @@ func TestDuplicates(t *testing.T) {
 		t.Fatalf("no duplicates, got %v", got)
 	}
 }
+
+func TestAnnotationAndLabel(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{
+			"annotations": map[string]any{"a": "1", "n": int64(2)},
+			"labels":      map[string]any{"l": "x"},
+		},
+	}}
+	for _, tc := range []struct{ got, want string }{
+		{Annotation(u, "a"), "1"},
+		{Annotation(u, "missing"), ""},
+		{Annotation(u, "n"), ""}, // not a string: none, as a server never sends
+		{Annotation(u, "l"), ""},
+		{Label(u, "l"), "x"},
+		{Label(u, "a"), ""},
+		{Annotation(&unstructured.Unstructured{Object: map[string]any{}}, "a"), ""},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
