@@ -134,6 +134,9 @@ func (a *Applier) judge(items []*item, seen func(*item) verdict, now time.Time) 
 
 // forgetHealth drops the memory of objects that are no longer desired.
 func (a *Applier) forgetHealth(p *Plan) {
+	if len(a.unhealthy) == 0 {
+		return // all healthy: nothing to forget, and no set of the desired to make
+	}
 	desired := make(map[object.Key]bool, len(p.items))
 	for _, it := range p.items {
 		if it.src.Obj != nil {

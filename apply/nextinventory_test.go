@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -126,5 +127,39 @@ func TestInventoryAfter(t *testing.T) {
 				t.Fatalf("inventory = %v, want %v", got.sorted(), tc.want.sorted())
 			}
 		})
+	}
+}
+
+// TestInventoryUnchangedIsRead: when nothing comes or goes, as on a
+// no-op reconcile, both inventories are the one read, not copies of it;
+// an entry of the inventory read that no item stands for (its kind went
+// with its CRD) still leaves.
+func TestInventoryUnchangedIsRead(t *testing.T) {
+	same := func(a, b inventory) bool {
+		return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	}
+	items := []*item{testItem(t, "a", onCluster), testItem(t, "b", onCluster)}
+	read := entries("a", "b")
+	if got := inventoryBefore(items, read); !same(got, read) {
+		t.Errorf("before: a copy %v of the inventory read", got.sorted())
+	}
+	if got := inventoryAfter(items, read, map[*item]*outcome{}); !same(got, read) {
+		t.Errorf("after: a copy %v of the inventory read", got.sorted())
+	}
+
+	withStray := entries("a", "b", "stray")
+	if got := inventoryAfter(items, withStray, map[*item]*outcome{}); same(got, withStray) || !got.equal(read) {
+		t.Errorf("after, with an entry no item stands for: %v, want %v", got.sorted(), read.sorted())
+	}
+	moved := []*item{testItem(t, "a", onCluster, movedPlacement), testItem(t, "b", onCluster)}
+	want := entries("b")
+	maps.Copy(want, entriesOf("moved", "a"))
+	for _, f := range []func([]*item, inventory) inventory{
+		inventoryBefore,
+		func(items []*item, read inventory) inventory { return inventoryAfter(items, read, nil) },
+	} {
+		if got := f(moved, read); same(got, read) || !got.equal(want) || !read.equal(entries("a", "b")) {
+			t.Errorf("a moved placement: %v, want %v; read %v", got.sorted(), want.sorted(), read.sorted())
+		}
 	}
 }
