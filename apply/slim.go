@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,6 +17,7 @@ import (
 // garbage as soon as they are decoded.
 type slimmer struct {
 	desired map[object.Key]*item // read only while the LISTs run
+	shared  object.SharedMaps    // labels and annotations of slim copies
 
 	mu       sync.Mutex
 	verdicts map[object.Key]verdict
@@ -36,9 +38,8 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	return s
 }
 
-// keep returns what a plan keeps of a listed object: some of its metadata
-// (slimMetadata) when it is unchanged, else all of it. Listed objects carry mcp's managed-by
-// label, so none of them is being adopted.
+// keep returns what a plan keeps of a listed object: its slim copy when
+// it is unchanged, else all of it.
 func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if s == nil {
 		return u
@@ -52,24 +53,40 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 	s.mu.Lock()
 	s.verdicts[k] = v
 	s.mu.Unlock()
-	md, _ := u.Object["metadata"].(map[string]any)
-	slim := make(map[string]any, len(slimMetadata))
-	for _, f := range slimMetadata {
-		if v, ok := md[f]; ok {
-			slim[f] = v
+	return s.slim(u)
+}
+
+// slim is what a plan reads of an unchanged live object: its name and
+// UID, the managed-by label (listed objects carry it, so none of them is
+// being adopted) and mcp's annotations but the applied hash, which is the
+// desired object's: that is why the object is unchanged. The labels and
+// annotations kept are maps shared with the other slim copies that have
+// the same: a placement's objects share one.
+func (s *slimmer) slim(u *unstructured.Unstructured) *unstructured.Unstructured {
+	md := map[string]any{"name": u.GetName(), "uid": string(u.GetUID())}
+	if ns := u.GetNamespace(); ns != "" {
+		md["namespace"] = ns
+	}
+	if v := object.Label(u, object.ManagedByLabel); v != "" {
+		md["labels"] = s.shared.Get(map[string]string{object.ManagedByLabel: v})
+	}
+	meta, _ := u.Object["metadata"].(map[string]any)
+	all, _ := meta["annotations"].(map[string]any)
+	ann := map[string]string{}
+	for k, v := range all {
+		if s, ok := v.(string); ok && strings.HasPrefix(k, "mcp.dev/") && k != AppliedHashAnnotation {
+			ann[k] = s
 		}
+	}
+	if len(ann) > 0 {
+		md["annotations"] = s.shared.Get(ann)
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": u.Object["apiVersion"],
 		"kind":       u.Object["kind"],
-		"metadata":   slim,
+		"metadata":   md,
 	}}
 }
-
-// slimMetadata is what a plan reads of an unchanged live object: its
-// name, the UID a delete is conditioned on, the managed-by label and
-// mcp's annotations (applied hash, placement, wave).
-var slimMetadata = []string{"name", "namespace", "uid", "labels", "annotations"}
 
 // seenOf is the verdict on an object an apply returned; nil for none.
 func seenOf(u *unstructured.Unstructured) *verdict {

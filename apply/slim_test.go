@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,6 +62,27 @@ spec:
 	}
 	if slim != 3 { // the Namespace, cm-001, the Deployment
 		t.Errorf("%d objects kept slim, want 3", slim)
+	}
+	// A slim copy keeps what a plan reads; its labels and annotations are
+	// maps shared by the copies that have the same.
+	var labels, annotations []map[string]any
+	for _, it := range p.items {
+		if it.verdict == nil {
+			continue
+		}
+		md := it.live.Object["metadata"].(map[string]any)
+		l, _ := md["labels"].(map[string]any)
+		a, _ := md["annotations"].(map[string]any)
+		if len(l) != 1 || l[object.ManagedByLabel] != object.ManagedByValue || a[object.PlacementAnnotation] == nil || a[AppliedHashAnnotation] != nil {
+			t.Errorf("%s kept slim as %v", it.key, md)
+		}
+		labels, annotations = append(labels, l), append(annotations, a)
+	}
+	for i := 1; i < len(labels); i++ {
+		if reflect.ValueOf(labels[i]).UnsafePointer() != reflect.ValueOf(labels[0]).UnsafePointer() ||
+			reflect.ValueOf(annotations[i]).UnsafePointer() != reflect.ValueOf(annotations[0]).UnsafePointer() {
+			t.Errorf("slim copies with the same labels and annotations hold maps of their own")
+		}
 	}
 	r := a.Apply(context.Background(), p)
 	if r.Health.State != HealthProgressing || len(r.Health.Unhealthy) != 1 || r.Health.Unhealthy[0].Key.Name != "web" ||
