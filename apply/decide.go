@@ -13,11 +13,11 @@ import (
 
 // decide sets the action of every item: it classifies them
 // (classifyItems), asks the server for a dry-run of those that need one,
-// and settles each (settle). Desired objects that pass the fast path cost no request; the
-// others are applied with dryRun=All and the server's answer is compared
-// with the live object, so that defaults the server adds never show as
-// changes. A desired object that exists but that mcp never applied is
-// adopted.
+// and settles each (settle). Desired objects that pass the fast path cost
+// no request; the others are applied with dryRun=All and the server's
+// answer is compared with the live object, so that defaults the server
+// adds never show as changes. A desired object that exists but that mcp
+// never applied is adopted.
 func (a *Applier) decide(ctx context.Context, p *Plan) {
 	needs := classifyItems(p.items, p.inventory, p.newNamespaces, a.opts)
 	for i, it := range p.items {
