@@ -25,9 +25,6 @@ type liveSet struct {
 	// rvs are the resourceVersions of the LISTs, where a watch of the
 	// same objects starts.
 	rvs map[schema.GroupVersionResource]string
-	// verdicts are the health of the objects in objs kept slim
-	// (slimmer), judged from the whole object.
-	verdicts map[object.Key]verdict
 }
 
 // observe lists, for every resource in gvrs, the objects carrying mcp's
@@ -62,11 +59,6 @@ func (a *Applier) observe(ctx context.Context, gvrs []schema.GroupVersionResourc
 		})
 	}
 	_ = g.Wait() // goroutines never fail: errors are per resource
-	if slim != nil {
-		// Those of a resource whose LIST failed part way stay, unread:
-		// an object is looked up in verdicts only when it is in objs.
-		ls.verdicts = slim.verdicts
-	}
 	return ls
 }
 

@@ -231,11 +231,9 @@ func (a *Applier) getMissing(ctx context.Context, p *Plan, ls liveSet, want func
 		}
 		if u, ok := ls.objs[it.key]; ok {
 			it.live = u
-			if v, ok := ls.verdicts[it.key]; ok {
-				it.verdict = &v
-			}
 			continue
 		}
+		it.verdict = nil // the slimmer's, of a LIST that failed part way
 		listErr, listFailed := ls.failed[it.gvr]
 		if it.src.Obj == nil {
 			if listFailed {

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -15,12 +14,13 @@ import (
 // health judged from the whole object first. A no-op plan of thousands of
 // objects then holds none of their contents, and the whole objects are
 // garbage as soon as they are decoded.
+//
+// The verdict is the item's own (item.verdict), set by the LIST of the
+// item's kind alone; it stands only with the slim copy, so an item whose
+// copy the plan does not take (its LIST failed part way) loses it.
 type slimmer struct {
 	desired map[object.Key]*item // read only while the LISTs run
 	shared  object.SharedMaps    // labels and annotations of slim copies
-
-	mu       sync.Mutex
-	verdicts map[object.Key]verdict
 }
 
 // newSlimmer returns the slimmer of a plan's desired items; nil (keep
@@ -29,7 +29,7 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	if !fastPath {
 		return nil
 	}
-	s := &slimmer{desired: make(map[object.Key]*item, len(items)), verdicts: make(map[object.Key]verdict, len(items))}
+	s := &slimmer{desired: make(map[object.Key]*item, len(items))}
 	for _, it := range items {
 		if it.src.Obj != nil && it.err == nil && !it.pending {
 			s.desired[it.key] = it
@@ -50,9 +50,7 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 		return u
 	}
 	v := healthOf(u)
-	s.mu.Lock()
-	s.verdicts[k] = v
-	s.mu.Unlock()
+	it.verdict = &v // only this LIST writes it: the item is of its kind
 	return s.slim(u)
 }
 

@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"mcp.dev/mcp/diff"
@@ -88,5 +90,37 @@ spec:
 	if r.Health.State != HealthProgressing || len(r.Health.Unhealthy) != 1 || r.Health.Unhealthy[0].Key.Name != "web" ||
 		r.Health.Unhealthy[0].Status != status.InProgressStatus.String() || r.Health.Unhealthy[0].Message != "Replicas: 0/2" {
 		t.Fatalf("health %+v, want the Deployment in progress with 0 of 2 replicas", r.Health)
+	}
+}
+
+// TestPartialListDropsVerdicts: a verdict the slimmer gave while a LIST
+// streamed in stands only with its slim copy. When that LIST fails part
+// way, the object is read whole with a GET, and is judged from that.
+func TestPartialListDropsVerdicts(t *testing.T) {
+	a, _ := newApplier(t, "eu", testOptions(t))
+	desired := objects(t, namespace("partial")+configMaps("partial", 1))
+	applyOK(t, a, desired)
+
+	p := &Plan{inventory: inventory{}}
+	if err := a.mapDesired(p, desired); err != nil {
+		t.Fatal(err)
+	}
+	var cm *item
+	for _, it := range p.items {
+		if it.key.Kind == "ConfigMap" {
+			cm = it
+		}
+	}
+	cm.verdict = &verdict{status: status.CurrentStatus} // given before the LIST broke off
+	ls := liveSet{
+		objs:   map[object.Key]*unstructured.Unstructured{},
+		failed: map[schema.GroupVersionResource]error{cm.gvr: errors.New("list configmaps: connection reset")},
+	}
+	a.getMissing(context.Background(), p, ls, func(it *item) bool { return it == cm }, nil)
+	if cm.err != nil || cm.live == nil || cm.live.Object["data"] == nil {
+		t.Fatalf("not read whole: err %v, live %v", cm.err, cm.live)
+	}
+	if cm.verdict != nil {
+		t.Errorf("the verdict of a slim copy the plan did not take is still there: %+v", *cm.verdict)
 	}
 }
