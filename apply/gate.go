@@ -92,10 +92,8 @@ func (w *Waiting) String() string {
 func (a *Applier) gateTimeout(items []*item) time.Duration {
 	d := a.opts.WaveTimeout
 	for _, it := range items {
-		if v, ok := it.src.Obj.GetAnnotations()[object.WaveTimeoutAnnotation]; ok {
-			if t, err := time.ParseDuration(v); err == nil && t > d {
-				d = t
-			}
+		if t, err := time.ParseDuration(object.Annotation(it.src.Obj, object.WaveTimeoutAnnotation)); err == nil && t > d {
+			d = t // none ("") does not parse
 		}
 	}
 	return d

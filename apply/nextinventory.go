@@ -56,8 +56,8 @@ func inventoryAfter(items []*item, read inventory, outcomes map[*item]*outcome) 
 		if ok {
 			n++
 		}
-		_, was := read[it.key]
-		same = same && ok == was && (!ok || read[it.key] == e)
+		r, was := read[it.key]
+		same = same && ok == was && r == e
 	}
 	if same && n == len(read) {
 		return read

@@ -72,8 +72,8 @@ func (s *slimmer) slim(u *unstructured.Unstructured) *unstructured.Unstructured 
 	all, _ := meta["annotations"].(map[string]any)
 	ann := map[string]string{}
 	for k, v := range all {
-		if s, ok := v.(string); ok && strings.HasPrefix(k, "mcp.dev/") && k != AppliedHashAnnotation {
-			ann[k] = s
+		if str, ok := v.(string); ok && strings.HasPrefix(k, "mcp.dev/") && k != AppliedHashAnnotation {
+			ann[k] = str
 		}
 	}
 	if len(ann) > 0 {
