@@ -59,9 +59,9 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Result {
 	var toApply, toDelete []*item
 	for _, it := range p.items {
 		switch {
-		case it.src.Obj != nil && a.shouldApply(it):
+		case it.src.declared() && a.shouldApply(it):
 			toApply = append(toApply, it)
-		case it.src.Obj == nil && it.err == nil && it.action == diff.Delete:
+		case !it.src.declared() && it.err == nil && it.action == diff.Delete:
 			toDelete = append(toDelete, it)
 		}
 	}

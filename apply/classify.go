@@ -64,7 +64,7 @@ func needOf(it *item, inv inventory, newNamespaces map[string]bool, opts Options
 	switch {
 	case it.err != nil:
 		return needFailed
-	case it.src.Obj == nil:
+	case !it.src.declared():
 		switch {
 		case it.live == nil:
 			return needGone
@@ -79,7 +79,7 @@ func needOf(it *item, inv inventory, newNamespaces map[string]bool, opts Options
 	case adopting(it, inv):
 		// Never the fast path: the plan must say that applying takes it over.
 		return needAdopt
-	case it.live != nil && !opts.NoFastPath && (it.verdict != nil || unchanged(it.desired, it.live, it.hash)):
+	case it.live != nil && !opts.NoFastPath && (it.verdict != nil || unchangedJSON(it.body, it.live, it.hash)):
 		// A verdict: the LIST found it unchanged and kept it slim.
 		return needUnchanged
 	}
@@ -129,7 +129,7 @@ func settle(it *item, n need, after *unstructured.Unstructured, err error) {
 	case needUnchanged:
 		it.setUnchanged() // with a current hash: the fast path checked it
 	case needCreate:
-		it.setChange(nil, it.desired)
+		it.setChange(nil, it.object())
 	case needDryRun, needAdopt:
 		adopt := n == needAdopt
 		if err != nil {

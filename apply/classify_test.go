@@ -23,15 +23,14 @@ func testItem(t *testing.T, name string, mods ...func(*item)) *item {
 		"metadata": map[string]any{"name": name, "namespace": "web"},
 		"data":     map[string]any{"k": "v"},
 	}}
-	hash, err := appliedHash(u)
+	src, err := Object{Obj: u, Source: "apps/web/" + name + ".yaml:1", Placement: "web"}.compact()
 	if err != nil {
 		t.Fatal(err)
 	}
 	it := &item{
-		src:     Object{Obj: u, Source: "apps/web/" + name + ".yaml:1", Placement: "web"},
-		desired: u, key: object.KeyOf(u), gvk: u.GroupVersionKind(),
+		src: src, body: src.json, key: object.KeyOf(u), gvk: u.GroupVersionKind(),
 		gvr:        schema.GroupVersionResource{Version: "v1", Resource: "configmaps"},
-		namespaced: true, hash: hash, placement: "web",
+		namespaced: true, hash: src.hash, placement: "web",
 	}
 	for _, m := range mods {
 		m(it)
@@ -41,7 +40,7 @@ func testItem(t *testing.T, name string, mods ...func(*item)) *item {
 
 // onCluster: live as mcp applied it, with its label and hash.
 func onCluster(it *item) {
-	live := withHash(it.desired, it.hash)
+	live := withHash(it.object(), it.hash)
 	live.SetLabels(map[string]string{object.ManagedByLabel: object.ManagedByValue})
 	it.live = live
 }
@@ -72,7 +71,7 @@ func slim(it *item) {
 
 // inventoryOnly: no longer desired (mapInventory's item).
 func inventoryOnly(it *item) {
-	it.src, it.desired, it.hash, it.action = Object{}, nil, "", diff.Delete
+	it.src, it.body, it.hash, it.action = Object{}, nil, "", diff.Delete
 }
 
 func failed(it *item)      { it.err = errors.New("forbidden") }
@@ -134,7 +133,7 @@ func TestSettle(t *testing.T) {
 	// answer is the server's: the live object (or desired, when there is
 	// none) with the desired data and hash.
 	answer := func(it *item, data string) *unstructured.Unstructured {
-		u := withHash(it.desired, it.hash)
+		u := withHash(it.object(), it.hash)
 		if it.live != nil {
 			u = it.live.DeepCopy()
 			u.SetAnnotations(map[string]string{AppliedHashAnnotation: it.hash})
@@ -207,10 +206,10 @@ func TestDryRunAll(t *testing.T) {
 		mu.Lock()
 		asked[it.key.Name] = true
 		mu.Unlock()
-		if it.desired == nil {
+		if it.body == nil {
 			return nil, errors.New("no desired object to send")
 		}
-		return withHash(it.desired, it.hash), nil
+		return withHash(it.object(), it.hash), nil
 	})
 	if want := map[string]bool{"edited": true, "adopted": true}; !maps.Equal(asked, want) {
 		t.Fatalf("asked %v, want %v", asked, want)

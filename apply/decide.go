@@ -80,6 +80,7 @@ func (a *Applier) ssa(ctx context.Context, it *item, dryRun, force bool) (*unstr
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	u, err := a.resource(it).Apply(ctx, it.key.Name, withHash(it.desired, it.hash), opts)
-	return u, redactSecret(err, it.src.Obj)
+	desired := it.object()
+	u, err := a.resource(it).Apply(ctx, it.key.Name, withHash(desired, it.hash), opts)
+	return u, redactSecret(err, desired)
 }

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -18,14 +16,14 @@ import (
 const AppliedHashAnnotation = "mcp.dev/applied-hash"
 
 // appliedHash hashes the desired object as rendered, before the hash
-// annotation is added. encoding/json sorts map keys, so the hash is stable.
+// annotation is added: the hash of its JSON (Object.Compact).
+// encoding/json sorts map keys, so the hash is stable.
 func appliedHash(u *unstructured.Unstructured) (string, error) {
 	b, err := json.Marshal(u.Object)
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16]), nil
+	return hashOf(b), nil
 }
 
 // withHash returns a copy of desired carrying the applied-hash annotation.
@@ -69,6 +67,15 @@ func unchanged(desired, live *unstructured.Unstructured, hash string) bool {
 		return false
 	}
 	return contains(live, desired)
+}
+
+// unchangedJSON is unchanged of a compact desired object (Object.Compact),
+// decoded only when live carries its hash.
+func unchangedJSON(desired []byte, live *unstructured.Unstructured, hash string) bool {
+	if object.Annotation(live, AppliedHashAnnotation) != hash {
+		return false
+	}
+	return contains(live, decodeJSON(desired))
 }
 
 // contains reports whether every field of desired is in live with an equal

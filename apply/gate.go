@@ -36,7 +36,7 @@ func (g gate) String() string {
 func gates(items []*item) []gate {
 	var out []gate
 	for _, it := range items {
-		if it.src.Obj != nil && !slices.Contains(out, gateOf(it)) {
+		if it.src.declared() && !slices.Contains(out, gateOf(it)) {
 			out = append(out, gateOf(it))
 		}
 	}
@@ -92,7 +92,7 @@ func (w *Waiting) String() string {
 func (a *Applier) gateTimeout(items []*item) time.Duration {
 	d := a.opts.WaveTimeout
 	for _, it := range items {
-		if t, err := time.ParseDuration(object.Annotation(it.src.Obj, object.WaveTimeoutAnnotation)); err == nil && t > d {
+		if t, err := time.ParseDuration(it.desiredAnnotation(object.WaveTimeoutAnnotation)); err == nil && t > d {
 			d = t // none ("") does not parse
 		}
 	}
@@ -105,7 +105,7 @@ func (a *Applier) gateTimeout(items []*item) time.Duration {
 func waitKey(p *Plan, g gate) string {
 	h := sha256.New()
 	for _, it := range p.items {
-		if it.src.Obj != nil {
+		if it.src.declared() {
 			fmt.Fprintf(h, "%s\x00%s\x00", it.key, it.hash)
 		}
 	}

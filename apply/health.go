@@ -139,7 +139,7 @@ func (a *Applier) forgetHealth(p *Plan) {
 	}
 	desired := make(map[object.Key]bool, len(p.items))
 	for _, it := range p.items {
-		if it.src.Obj != nil {
+		if it.src.declared() {
 			desired[it.key] = true
 		}
 	}
@@ -155,7 +155,7 @@ func (a *Applier) forgetHealth(p *Plan) {
 func healthItems(p *Plan, outcomes map[*item]*outcome) []*item {
 	var out []*item
 	for _, it := range p.items {
-		if it.src.Obj == nil {
+		if !it.src.declared() {
 			continue
 		}
 		if it.err != nil && (outcomes == nil || !outcomes[it].done) {

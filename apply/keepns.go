@@ -118,7 +118,7 @@ func (a *Applier) keepNamespaces(ctx context.Context, p *Plan) {
 	var namespaces []*item
 	pruned := make(map[object.Key]bool, len(p.items))
 	for _, it := range p.items {
-		pruned[it.key] = it.src.Obj == nil && it.action == diff.Delete
+		pruned[it.key] = !it.src.declared() && it.action == diff.Delete
 		if it.err == nil && it.action == diff.Delete && isNamespace(it.key) {
 			namespaces = append(namespaces, it)
 		}

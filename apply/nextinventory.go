@@ -11,7 +11,7 @@ import (
 // CRD of the same apply. One whose kind the cluster does not know
 // (ErrUnknownKind) or could not map has neither.
 func inInventory(it *item) bool {
-	return it.src.Obj != nil && (it.gvr.Resource != "" || it.pending)
+	return it.src.declared() && (it.gvr.Resource != "" || it.pending)
 }
 
 // entryOf is the inventory entry of a desired object.
@@ -74,7 +74,7 @@ func inventoryAfter(items []*item, read inventory, outcomes map[*item]*outcome) 
 // kept is an item's entry in the inventory after Apply, if it has one.
 func kept(it *item, read inventory, outcomes map[*item]*outcome) (entry, bool) {
 	switch {
-	case it.src.Obj != nil:
+	case it.src.declared():
 		if inInventory(it) {
 			return entryOf(it), true
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 )
 
@@ -107,8 +108,10 @@ type Progress struct {
 	Phase string
 }
 
-// Object is one desired object, as render produces it.
+// Object is one desired object, as render produces it. Compact holds it
+// as JSON instead.
 type Object struct {
+	// Obj is the object as rendered; nil once compact.
 	Obj *unstructured.Unstructured
 	// Source is where it is declared ("apps/web/deploy.yaml:3"), for messages.
 	Source string
@@ -120,6 +123,12 @@ type Object struct {
 	// spec.dependsOn, else one more than the deepest Placement it depends
 	// on. Depths are applied in order before waves, each gated on health.
 	Depth int
+
+	// Set by Compact: the object's JSON, and what a plan reads of it.
+	json            []byte
+	gvk             schema.GroupVersionKind
+	name, namespace string
+	hash            string
 }
 
 // Target is one cluster and the objects it should hold.

@@ -25,7 +25,7 @@ type step struct {
 // waveOf is the object's wave: the rendered one for desired objects, the
 // live annotation for objects only in the inventory.
 func waveOf(it *item) int {
-	if it.src.Obj != nil {
+	if it.src.declared() {
 		return it.src.Wave
 	}
 	if it.live != nil {

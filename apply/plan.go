@@ -1,7 +1,9 @@
 package apply
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,8 +43,10 @@ type Plan struct {
 
 // item is one object of a plan: desired, in the inventory, or both.
 type item struct {
-	src        Object                     // as rendered; src.Obj is nil for an inventory-only object
-	desired    *unstructured.Unstructured // src.Obj with namespace defaulted
+	src Object // as rendered, compact; the zero Object for an inventory-only object
+	// body is the JSON of the desired object with its namespace
+	// defaulted: what is applied, and what hash is the hash of.
+	body       []byte
 	key        object.Key
 	gvk        schema.GroupVersionKind
 	gvr        schema.GroupVersionResource
@@ -104,7 +108,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 			p.Errors = append(p.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
 			continue
 		}
-		if it.src.Obj == nil && it.action != diff.Delete && it.action != diff.Keep && it.action != diff.Orphan {
+		if !it.src.declared() && it.action != diff.Delete && it.action != diff.Keep && it.action != diff.Orphan {
 			continue
 		}
 		p.Changes.Changes = append(p.Changes.Changes, it.change)
@@ -117,14 +121,28 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 // served; kinds of desired CRDs that the cluster does not serve yet are
 // pending, their scope read from the CRD (object.Scopes).
 func (a *Applier) mapDesired(p *Plan, desired []Object) error {
-	scopes := object.ScopesOf(desired, func(o Object) *unstructured.Unstructured { return o.Obj })
+	scopes := object.ScopesOf(desired, func(o Object) *unstructured.Unstructured {
+		if o.Obj == nil && o.gvk.GroupKind() != object.CRDKind {
+			return nil // not decoded for nothing
+		}
+		return o.object()
+	})
 	type mapped struct {
 		m   *meta.RESTMapping
 		err error
 	}
 	mappings := map[schema.GroupVersionKind]mapped{}
 	for _, o := range desired {
-		it := &item{src: o, desired: o.Obj, gvk: o.Obj.GroupVersionKind(), placement: o.Placement}
+		if !o.declared() {
+			// A bug, not input: planning without it would prune its object.
+			return fmt.Errorf("desired object of %s has no content", o.Source)
+		}
+		o, encErr := o.compact()
+		it := &item{src: o, body: o.json, hash: o.hash, gvk: o.gvk, placement: o.Placement}
+		name, ns := o.name, o.namespace
+		if encErr != nil {
+			it.gvk, name, ns = o.Obj.GroupVersionKind(), o.Obj.GetName(), o.Obj.GetNamespace()
+		}
 		mp, ok := mappings[it.gvk]
 		if !ok {
 			mp.m, mp.err = a.c.mapping(it.gvk)
@@ -140,14 +158,23 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 		default:
 			it.err = err
 		}
-		if it.namespaced && it.desired.GetNamespace() == "" {
-			it.desired = withNamespace(it.desired, "default") // as kubectl does
-		} else if !it.namespaced && it.err == nil && it.desired.GetNamespace() != "" {
-			it.desired = withNamespace(it.desired, "")
+		switch {
+		case it.namespaced && ns == "":
+			ns = "default" // as kubectl does
+		case !it.namespaced && it.err == nil:
+			ns = ""
 		}
-		it.key = object.KeyOf(it.desired)
-		if it.hash, err = appliedHash(it.desired); err != nil && it.err == nil {
-			it.err = err
+		it.key = object.Key{Group: it.gvk.Group, Kind: it.gvk.Kind, Namespace: ns, Name: name}
+		switch {
+		case encErr != nil:
+			it.err = cmp.Or(it.err, encErr)
+		case ns != o.namespace:
+			u := it.object() // decoded anew: ours to change
+			u.SetNamespace(ns)
+			if it.body, err = json.Marshal(u.Object); err != nil {
+				it.err = cmp.Or(it.err, err)
+			}
+			it.hash = hashOf(it.body)
 		}
 		p.items = append(p.items, it)
 	}
@@ -157,13 +184,6 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 		dups = append(dups, fmt.Errorf("%s declared twice: %s and %s", d[1].key, d[0].src.Source, d[1].src.Source))
 	}
 	return errors.Join(dups...)
-}
-
-// withNamespace returns u in namespace ns; u itself is never changed.
-func withNamespace(u *unstructured.Unstructured, ns string) *unstructured.Unstructured {
-	out := object.WithMetadata(u)
-	out.SetNamespace(ns)
-	return out
 }
 
 func isNamespace(k object.Key) bool { return k.Group == "" && k.Kind == "Namespace" }
@@ -214,7 +234,7 @@ func (a *Applier) fillLive(ctx context.Context, p *Plan, ls liveSet) {
 func newNamespaces(items []*item) map[string]bool {
 	names := map[string]bool{}
 	for _, it := range items {
-		if it.src.Obj != nil && it.err == nil && isNamespace(it.key) && it.live == nil {
+		if it.src.declared() && it.err == nil && isNamespace(it.key) && it.live == nil {
 			names[it.key.Name] = true
 		}
 	}
@@ -235,7 +255,7 @@ func (a *Applier) getMissing(ctx context.Context, p *Plan, ls liveSet, want func
 		}
 		it.verdict = nil // the slimmer's, of a LIST that failed part way
 		listErr, listFailed := ls.failed[it.gvr]
-		if it.src.Obj == nil {
+		if !it.src.declared() {
 			if listFailed {
 				it.err = listErr
 			}

@@ -77,7 +77,7 @@ func immutableFields(err error) ([]string, bool) {
 // by default for Jobs (whose template is immutable and which are meant to
 // run again when it changes).
 func replaceable(it *item) bool {
-	switch object.Annotation(it.desired, object.ReplaceAnnotation) {
+	switch it.desiredAnnotation(object.ReplaceAnnotation) {
 	case object.ReplaceOnImmutable:
 		return true
 	case object.ReplaceDisabled:
@@ -106,7 +106,8 @@ func (it *item) refused(err error, adopt bool) {
 // setReplace records a replacement: the refused fields with their live
 // and desired values (a Secret's never), and why.
 func (it *item) setReplace(fields []string) {
-	ch := diff.ChangeFor(it.key, stripHash(it.live), stripHash(it.desired))
+	desired := it.object()
+	ch := diff.ChangeFor(it.key, stripHash(it.live), stripHash(desired))
 	ch.File, ch.Wave = it.src.Source, waveOf(it)
 	if ch.Placement == "" {
 		ch.Placement = it.placement
@@ -118,8 +119,8 @@ func (it *item) setReplace(fields []string) {
 		if !secret {
 			fc.Old, _ = valueAt(it.live.Object, f)
 			var ok bool
-			if fc.New, ok = valueAt(it.desired.Object, f); !ok && aliases[f] != "" {
-				fc.New, _ = valueAt(it.desired.Object, aliases[f])
+			if fc.New, ok = valueAt(desired.Object, f); !ok && aliases[f] != "" {
+				fc.New, _ = valueAt(desired.Object, aliases[f])
 			}
 		}
 		ch.Fields = append(ch.Fields, fc)

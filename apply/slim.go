@@ -31,7 +31,7 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	}
 	s := &slimmer{desired: make(map[object.Key]*item, len(items))}
 	for _, it := range items {
-		if it.src.Obj != nil && it.err == nil && !it.pending {
+		if it.src.declared() && it.err == nil && !it.pending {
 			s.desired[it.key] = it
 		}
 	}
@@ -46,7 +46,7 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 	}
 	k := object.KeyOf(u)
 	it := s.desired[k]
-	if it == nil || !unchanged(it.desired, u, it.hash) {
+	if it == nil || !unchangedJSON(it.body, u, it.hash) {
 		return u
 	}
 	v := healthOf(u)

@@ -20,15 +20,15 @@ func tally(r *Result, items []*item, outcomes map[*item]*outcome) {
 		switch {
 		case o.err != nil:
 			r.Errors = append(r.Errors, o.err)
-		case o.done && it.src.Obj != nil && (it.action == diff.Create || retried && it.live == nil):
+		case o.done && it.src.declared() && (it.action == diff.Create || retried && it.live == nil):
 			r.Created++
-		case o.done && it.src.Obj != nil && (it.action == diff.Update || it.action == diff.Adopt || it.action == diff.Replace || retried):
+		case o.done && it.src.declared() && (it.action == diff.Update || it.action == diff.Adopt || it.action == diff.Replace || retried):
 			r.Updated++
 		case retried:
 			r.Errors = append(r.Errors, &ObjectError{Key: it.key, Source: it.src.Source, Op: "plan", Err: it.err})
 		case it.action == diff.Delete && o.done:
 			r.Deleted++
-		case it.action == diff.Unchanged && it.src.Obj != nil:
+		case it.action == diff.Unchanged && it.src.declared():
 			r.Unchanged++
 		}
 	}

@@ -26,16 +26,16 @@ type watchState struct {
 
 // watched is one desired object as the last plan saw it.
 type watched struct {
-	desired *unstructured.Unstructured
-	hash    string
+	body []byte // compact: decoded only for an event about it
+	hash string
 }
 
 // remember records the plan's desired objects and listed resources.
 func (w *watchState) remember(p *Plan, ls liveSet) {
 	desired := make(map[object.Key]watched, len(p.items))
 	for _, it := range p.items {
-		if it.src.Obj != nil && it.err == nil && !it.pending {
-			desired[it.key] = watched{desired: it.desired, hash: it.hash}
+		if it.src.declared() && it.err == nil && !it.pending {
+			desired[it.key] = watched{body: it.body, hash: it.hash}
 		}
 	}
 	w.mu.Lock()
@@ -85,7 +85,7 @@ func (w *watchState) drifted(ev watch.Event) bool {
 	case ev.Type == watch.Deleted:
 		return true
 	default:
-		return !unchanged(d.desired, u, d.hash)
+		return !unchangedJSON(d.body, u, d.hash)
 	}
 }
 

@@ -53,7 +53,7 @@ func (a *Applier) applyGates(ctx context.Context, r *Result, p *Plan, toApply []
 		var members []*item
 		failed := false
 		for _, it := range p.items {
-			if it.src.Obj != nil && gateOf(it) == g {
+			if it.src.declared() && gateOf(it) == g {
 				members = append(members, it)
 				failed = failed || outcomes[it].err != nil || it.err != nil && !outcomes[it].done
 			}

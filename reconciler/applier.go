@@ -28,7 +28,9 @@ func NewFleetApplier(opts apply.Options, access render.Access) *FleetApplier {
 
 // Reconcile is apply's one reconcile of the cluster (apply.Pool.Reconcile).
 func (f *FleetApplier) Reconcile(ctx context.Context, d Desired) apply.Result {
-	return f.pool.Reconcile(ctx, target.For(d.ClusterState, d.NoPrune, f.access))
+	t := target.For(d.ClusterState, d.NoPrune, f.access)
+	t.Objects = d.Objects
+	return f.pool.Reconcile(ctx, t)
 }
 
 // Forget drops what is kept of a cluster this process no longer

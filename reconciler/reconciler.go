@@ -35,8 +35,25 @@ type forgetter interface {
 // Desired is one cluster's desired state at one revision.
 type Desired struct {
 	render.ClusterState
+	// Objects are the cluster's objects as apply takes them, compact
+	// (apply.Object.Compact): a worker holds them from one revision to
+	// the next. They stand for ClusterState.Objects, which is left nil.
+	Objects []apply.Object
 	// NoPrune names placements whose objects are never pruned.
 	NoPrune []string
+	// Charts are the charts of the objects, one per placement.
+	Charts []status.Chart
+}
+
+// desiredOf is the desired state of each cluster of fleet, in its order.
+// Nothing keeps the fleet's own objects: they are garbage once compact.
+func desiredOf(fleet *render.Fleet) []Desired {
+	out := make([]Desired, len(fleet.Clusters))
+	for i, cs := range fleet.Clusters {
+		out[i] = Desired{ClusterState: cs, Objects: target.Objects(cs), NoPrune: target.NoPrune(fleet, cs.Cluster.Name), Charts: chartsOf(cs)}
+		out[i].ClusterState.Objects = nil
+	}
+	return out
 }
 
 // Options configure the loop; DefaultOptions gives SPEC's defaults.
@@ -121,10 +138,12 @@ type Reconciler struct {
 	// lastRev is the revision last rendered; a status-only commit on the
 	// same branch keeps it (see sameContent).
 	lastRev string
-	// fleet is the fleet last dispatched and owned the clusters it was
-	// dispatched to, so that a change of ownership alone re-dispatches it.
-	fleet *render.Fleet
-	owned map[string]bool
+	// fleet is the desired state of every cluster last dispatched, at
+	// revision, and owned the clusters it was dispatched to, so that a
+	// change of ownership alone re-dispatches it.
+	fleet    []Desired
+	revision string
+	owned    map[string]bool
 }
 
 // New returns a Reconciler; Run starts it.
@@ -245,7 +264,7 @@ func (r *Reconciler) poll(ctx context.Context) error {
 	slog.Info("new revision", "revision", snap.Revision, "clusters", len(fleet.Clusters), "objects", fleet.ObjectCount())
 	r.lastRev = snap.Revision
 	r.store.SetRevision(snap.Revision)
-	r.dispatch(ctx, fleet)
+	r.dispatch(ctx, desiredOf(fleet), snap.Revision)
 	return nil
 }
 
@@ -270,12 +289,12 @@ func sameCapabilities(a, b render.Capabilities) bool {
 
 // dispatch gives every cluster worker its new desired state, starting
 // workers for new clusters and stopping those of removed ones.
-func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
-	r.fleet = fleet
+func (r *Reconciler) dispatch(ctx context.Context, fleet []Desired, revision string) {
+	r.fleet, r.revision = fleet, revision
 	r.owned = r.ownedOf(fleet)
 	seen := map[string]bool{}
-	for _, cs := range fleet.Clusters {
-		name := cs.Cluster.Name
+	for _, d := range fleet {
+		name := d.Cluster.Name
 		if !r.owned[name] {
 			continue // another replica's
 		}
@@ -286,7 +305,7 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 			r.workers[name] = w
 			w.start(ctx)
 		}
-		w.setDesired(Desired{ClusterState: cs, NoPrune: target.NoPrune(fleet, name)}, fleet.Revision)
+		w.setDesired(d, revision)
 	}
 	for name, w := range r.workers {
 		if !seen[name] {
@@ -306,11 +325,11 @@ func (r *Reconciler) dispatch(ctx context.Context, fleet *render.Fleet) {
 }
 
 // ownedOf returns the clusters of fleet this replica reconciles.
-func (r *Reconciler) ownedOf(fleet *render.Fleet) map[string]bool {
-	owned := make(map[string]bool, len(fleet.Clusters))
-	for _, cs := range fleet.Clusters {
-		if r.opts.Owns == nil || r.opts.Owns(cs.Cluster.Name) {
-			owned[cs.Cluster.Name] = true
+func (r *Reconciler) ownedOf(fleet []Desired) map[string]bool {
+	owned := make(map[string]bool, len(fleet))
+	for _, d := range fleet {
+		if r.opts.Owns == nil || r.opts.Owns(d.Cluster.Name) {
+			owned[d.Cluster.Name] = true
 		}
 	}
 	return owned
@@ -323,7 +342,7 @@ func (r *Reconciler) rebalance(ctx context.Context) {
 		return
 	}
 	slog.Info("cluster ownership changed", "owned", len(r.ownedOf(r.fleet)))
-	r.dispatch(ctx, r.fleet)
+	r.dispatch(ctx, r.fleet, r.revision)
 }
 
 // idle reports whether no cluster is being reconciled.

@@ -171,7 +171,7 @@ func (w *worker) reconcile(ctx context.Context) status.Cluster {
 	if res.Status == apply.Unreachable || res.Status == apply.Drifted || d.Err != nil {
 		applied = w.applied
 	} else {
-		w.applied, w.charts = rev, chartsOf(d.ClusterState)
+		w.applied, w.charts = rev, d.Charts
 	}
 	charts := w.charts
 	w.mu.Unlock()

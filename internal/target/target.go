@@ -20,7 +20,8 @@ import (
 // For is the target of one rendered cluster. How the cluster is reached is
 // decided here, right before its kubeconfig is read: as access allows,
 // never from a path that leaves the credentials directory, whatever links
-// the directory holds now. Call it at each reconcile, not once.
+// the directory holds now. Call it at each reconcile, not once; it takes
+// cs's objects (see Objects), so hold on to its Objects, not to cs.
 func For(cs render.ClusterState, noPrune []string, access render.Access) apply.Target {
 	c := cs.Cluster
 	t := apply.Target{
@@ -38,7 +39,8 @@ func For(cs render.ClusterState, noPrune []string, access render.Access) apply.T
 	return t
 }
 
-// All is For of every cluster of the fleet, in its order.
+// All is For of every cluster of the fleet, in its order; it takes the
+// fleet's objects (see Objects).
 func All(fleet *render.Fleet, access render.Access) []apply.Target {
 	targets := make([]apply.Target, 0, len(fleet.Clusters))
 	for _, cs := range fleet.Clusters {
@@ -59,11 +61,19 @@ func NoPrune(fleet *render.Fleet, cluster string) []string {
 	return names
 }
 
-// Objects converts a cluster's rendered objects for apply.
+// Objects takes a cluster's rendered objects for apply, each made compact
+// (apply.Object.Compact) and then dropped from cs (its Obj set to nil):
+// the maps of an object are garbage as soon as its JSON is made, so a
+// fleet of thousands of objects is never held twice. The rendered objects
+// are of no use after this, and For and All take them too: taken twice,
+// they have no content, and apply refuses to plan the cluster.
 func Objects(cs render.ClusterState) []apply.Object {
 	objs := make([]apply.Object, len(cs.Objects))
 	for i, o := range cs.Objects {
-		objs[i] = apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave, Depth: o.Depth}
+		objs[i] = apply.Object{Obj: o.Obj, Source: o.Source(), Placement: o.Placement, Wave: o.Wave, Depth: o.Depth}.Compact()
+		if objs[i].Obj == nil {
+			cs.Objects[i].Obj = nil
+		}
 	}
 	return objs
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"mcp.dev/mcp/render"
 )
 
@@ -51,5 +53,21 @@ func TestObjectsCarryWaveAndDepth(t *testing.T) {
 	o := Objects(cs)[0]
 	if o.Wave != 2 || o.Depth != 1 || o.Placement != "issuers" || o.Source != "a.yaml (document 1)" {
 		t.Errorf("object %+v", o)
+	}
+}
+
+// TestObjectsTakesTheRendered: the objects go to apply compact, and the
+// rendered ones lose their maps, so that a fleet is never held twice.
+func TestObjectsTakesTheRendered(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "a", "namespace": "web"},
+	}}
+	cs := render.ClusterState{Objects: []render.Object{{Obj: u, File: "a.yaml", Line: 1}}}
+	objs := Objects(cs)
+	if len(objs) != 1 || objs[0].Obj != nil {
+		t.Fatalf("objects %+v, want one, compact", objs)
+	}
+	if cs.Objects[0].Obj != nil {
+		t.Errorf("the rendered object kept its maps")
 	}
 }

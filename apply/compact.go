@@ -1,0 +1,98 @@
+package apply
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	sigsjson "sigs.k8s.io/json"
+
+	"mcp.dev/mcp/internal/object"
+)
+
+// Compact returns o holding its object as JSON instead of maps, with Obj
+// nil: about a third of the memory, for the thousands of objects a plan
+// holds while its LISTs stream in, and that mcp run holds between
+// reconciles. What a plan reads of every object (kind, namespace, name,
+// hash) is kept beside the JSON; the rest is decoded where it is needed,
+// for the objects that change. The JSON is what the applied hash is the
+// hash of. An object that does not encode is returned as it is: its plan
+// reports why.
+func (o Object) Compact() Object {
+	c, _ := o.compact()
+	return c
+}
+
+func (o Object) compact() (Object, error) {
+	if o.Obj == nil {
+		return o, nil
+	}
+	b, err := json.Marshal(o.Obj.Object) // keys sorted: the hash is stable
+	if err != nil {
+		return o, err
+	}
+	o.json, o.gvk, o.name, o.namespace = b, o.Obj.GroupVersionKind(), o.Obj.GetName(), o.Obj.GetNamespace()
+	o.hash, o.Obj = hashOf(b), nil
+	return o, nil
+}
+
+// declared reports an object that is desired, compact or not; the zero
+// Object of an item that is in the inventory only is not.
+func (o Object) declared() bool { return o.Obj != nil || o.json != nil }
+
+// object decodes a compact Object (Obj as it is, for one that is not).
+func (o Object) object() *unstructured.Unstructured {
+	if o.Obj != nil {
+		return o.Obj
+	}
+	return decodeJSON(o.json)
+}
+
+// hashOf is the applied hash of an object's JSON.
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// decodeJSON decodes JSON that mcp encoded itself from an object's maps,
+// into maps again (integers as int64, as everywhere else). It cannot fail
+// on what json.Marshal made of such maps; if it ever did, that would be a
+// bug, not bad input, and it panics.
+func decodeJSON(b []byte) *unstructured.Unstructured {
+	var m map[string]any
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &m); err != nil {
+		panic(fmt.Sprintf("apply: decoding an object mcp encoded: %v", err))
+	}
+	return &unstructured.Unstructured{Object: m}
+}
+
+// mayHold reports whether the JSON of an object may hold annotation key:
+// when it does not, reading the annotation needs no decoding.
+func mayHold(b []byte, key string) bool {
+	return bytes.Contains(b, []byte(`"`+key+`"`))
+}
+
+// desiredAnnotation is an annotation of an item's desired object.
+func (it *item) desiredAnnotation(key string) string {
+	if !mayHold(it.body, key) {
+		return ""
+	}
+	return object.Annotation(it.object(), key)
+}
+
+// object decodes the item's desired object, as applied (with its namespace
+// defaulted). Each call decodes anew: nothing keeps the maps of objects
+// that do not change.
+func (it *item) object() *unstructured.Unstructured { return decodeJSON(it.body) }
+
+// gvkOf is the kind of a compact or whole object.
+func gvkOf(o Object) schema.GroupVersionKind {
+	if o.Obj != nil {
+		return o.Obj.GroupVersionKind()
+	}
+	return o.gvk
+}
