@@ -56,7 +56,7 @@ func resourcePath(gvr schema.GroupVersionResource) []string {
 }
 
 // keepFunc returns what to keep of a decoded item: the item itself, or
-// less of it. Nil keeps every item whole.
+// nothing (it has what it needs of it). A nil keepFunc keeps every item.
 type keepFunc func(*unstructured.Unstructured) *unstructured.Unstructured
 
 // decodeList reads a JSON list ({"kind": "XList", "apiVersion": ...,
@@ -144,7 +144,9 @@ func decodeItems(dec *json.Decoder, keep keepFunc) ([]*unstructured.Unstructured
 		// managedFields are often the larger half of an object, and
 		// nothing in a reconcile reads them.
 		unstructured.RemoveNestedField(obj, "metadata", "managedFields")
-		out = append(out, keep(&unstructured.Unstructured{Object: obj}))
+		if u := keep(&unstructured.Unstructured{Object: obj}); u != nil {
+			out = append(out, u)
+		}
 	}
 	return out, expectDelim(dec, ']')
 }

@@ -249,12 +249,15 @@ func (a *Applier) getMissing(ctx context.Context, p *Plan, ls liveSet, want func
 		if it.err != nil || it.pending || !want(it) {
 			continue
 		}
+		listErr, listFailed := ls.failed[it.gvr]
+		if it.verdict != nil && !listFailed {
+			continue // slim: the slimmer kept what the plan reads of it
+		}
+		it.verdict, it.live = nil, nil // the slimmer's, of a LIST that failed part way
 		if u, ok := ls.objs[it.key]; ok {
 			it.live = u
 			continue
 		}
-		it.verdict = nil // the slimmer's, of a LIST that failed part way
-		listErr, listFailed := ls.failed[it.gvr]
 		if !it.src.declared() {
 			if listFailed {
 				it.err = listErr

@@ -1,7 +1,11 @@
 package apply
 
 import (
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -10,17 +14,21 @@ import (
 
 // slimmer judges live objects while their LIST streams in. One that the
 // fast path finds unchanged (it carries the hash of today's desired object
-// and holds every desired field) is kept as its metadata only, with its
-// health judged from the whole object first. A no-op plan of thousands of
-// objects then holds none of their contents, and the whole objects are
-// garbage as soon as they are decoded.
+// and holds every desired field) gets its health judged from the whole
+// object, and its item a slim copy (slim) instead of the object; the LIST
+// keeps nothing of it. A no-op plan of thousands of objects then holds
+// none of their contents, and the whole objects are garbage as soon as
+// they are decoded.
 //
-// The verdict is the item's own (item.verdict), set by the LIST of the
-// item's kind alone; it stands only with the slim copy, so an item whose
-// copy the plan does not take (its LIST failed part way) loses it.
+// The verdict and the slim copy are the item's own (item.verdict,
+// item.live), set by the LIST of the item's kind alone; they stand only
+// if that LIST ends well, so an item whose LIST failed part way loses
+// them (getMissing).
 type slimmer struct {
 	desired map[object.Key]*item // read only while the LISTs run
-	shared  object.SharedMaps    // labels and annotations of slim copies
+
+	mu     sync.Mutex
+	copies map[string]*unstructured.Unstructured // slim copies, by content
 }
 
 // newSlimmer returns the slimmer of a plan's desired items; nil (keep
@@ -29,7 +37,7 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	if !fastPath {
 		return nil
 	}
-	s := &slimmer{desired: make(map[object.Key]*item, len(items))}
+	s := &slimmer{desired: make(map[object.Key]*item, len(items)), copies: map[string]*unstructured.Unstructured{}}
 	for _, it := range items {
 		if it.src.declared() && it.err == nil && !it.pending {
 			s.desired[it.key] = it
@@ -38,52 +46,69 @@ func newSlimmer(items []*item, fastPath bool) *slimmer {
 	return s
 }
 
-// keep returns what a plan keeps of a listed object: its slim copy when
-// it is unchanged, else all of it.
+// keep returns what the LIST keeps of a listed object: all of it, or
+// nothing when it is unchanged and its item got its verdict and slim copy.
 func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if s == nil {
 		return u
 	}
-	k := object.KeyOf(u)
-	it := s.desired[k]
+	it := s.desired[object.KeyOf(u)]
 	if it == nil || !unchangedJSON(it.body, u, it.hash) {
 		return u
 	}
 	v := healthOf(u)
-	it.verdict = &v // only this LIST writes it: the item is of its kind
-	return s.slim(u)
+	it.verdict, it.live = &v, s.slim(u) // only this LIST writes them: the item is of its kind
+	return nil
 }
 
-// slim is what a plan reads of an unchanged live object: its name and
-// UID, the managed-by label (listed objects carry it, so none of them is
-// being adopted) and mcp's annotations but the applied hash, which is the
-// desired object's: that is why the object is unchanged. The labels and
-// annotations kept are maps shared with the other slim copies that have
-// the same: a placement's objects share one.
+// slim is what a plan reads of an unchanged live object: that it is
+// there, its managed-by label (listed objects carry it, so none of them
+// is being adopted) and mcp's annotations but the applied hash, which is
+// the desired object's: that is why the object is unchanged. A
+// placement's objects mostly carry the same, and share one copy: it names
+// no object, since a plan reads neither the name nor the UID of an
+// unchanged object (its key is its item's).
 func (s *slimmer) slim(u *unstructured.Unstructured) *unstructured.Unstructured {
-	md := map[string]any{"name": u.GetName(), "uid": string(u.GetUID())}
-	if ns := u.GetNamespace(); ns != "" {
-		md["namespace"] = ns
-	}
-	if v := object.Label(u, object.ManagedByLabel); v != "" {
-		md["labels"] = s.shared.Get(map[string]string{object.ManagedByLabel: v})
-	}
+	label := object.Label(u, object.ManagedByLabel)
 	meta, _ := u.Object["metadata"].(map[string]any)
 	all, _ := meta["annotations"].(map[string]any)
-	ann := map[string]string{}
+	ann := map[string]any{}
 	for k, v := range all {
 		if str, ok := v.(string); ok && strings.HasPrefix(k, "mcp.dev/") && k != AppliedHashAnnotation {
 			ann[k] = str
 		}
 	}
-	if len(ann) > 0 {
-		md["annotations"] = s.shared.Get(ann)
+	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
+	var b strings.Builder // each string with its length: no two contents alike
+	for _, str := range append([]string{apiVersion, kind, label}, flatten(ann)...) {
+		b.WriteString(strconv.Itoa(len(str)))
+		b.WriteByte(':')
+		b.WriteString(str)
 	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": u.Object["apiVersion"],
-		"kind":       u.Object["kind"],
-		"metadata":   md,
-	}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.copies[b.String()]; ok {
+		return c
+	}
+	md := map[string]any{}
+	if label != "" {
+		md["labels"] = map[string]any{object.ManagedByLabel: label}
+	}
+	if len(ann) > 0 {
+		md["annotations"] = ann
+	}
+	c := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}}
+	s.copies[b.String()] = c
+	return c
+}
+
+// flatten lists m's keys and values, in key order.
+func flatten(m map[string]any) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k, m[k].(string))
+	}
+	return out
 }
 
 // seenOf is the verdict on an object an apply returned; nil for none.
