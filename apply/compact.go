@@ -27,6 +27,15 @@ func (o Object) Compact() Object {
 	return c
 }
 
+// compacted is a compact Object's JSON, and what a plan reads of it. It
+// is apart from the Object, which plans copy into each of their items.
+type compacted struct {
+	json            []byte
+	gvk             schema.GroupVersionKind
+	name, namespace string
+	hash            string
+}
+
 func (o Object) compact() (Object, error) {
 	if o.Obj == nil {
 		return o, nil
@@ -35,14 +44,14 @@ func (o Object) compact() (Object, error) {
 	if err != nil {
 		return o, err
 	}
-	o.json, o.gvk, o.name, o.namespace = b, o.Obj.GroupVersionKind(), o.Obj.GetName(), o.Obj.GetNamespace()
-	o.hash, o.Obj = hashOf(b), nil
+	o.compacted = &compacted{json: b, gvk: o.Obj.GroupVersionKind(), name: o.Obj.GetName(), namespace: o.Obj.GetNamespace(), hash: hashOf(b)}
+	o.Obj = nil
 	return o, nil
 }
 
 // declared reports an object that is desired, compact or not; the zero
 // Object of an item that is in the inventory only is not.
-func (o Object) declared() bool { return o.Obj != nil || o.json != nil }
+func (o Object) declared() bool { return o.Obj != nil || o.compacted != nil }
 
 // object decodes a compact Object (Obj as it is, for one that is not).
 func (o Object) object() *unstructured.Unstructured {
@@ -88,11 +97,3 @@ func (it *item) desiredAnnotation(key string) string {
 // defaulted). Each call decodes anew: nothing keeps the maps of objects
 // that do not change.
 func (it *item) object() *unstructured.Unstructured { return decodeJSON(it.body) }
-
-// gvkOf is the kind of a compact or whole object.
-func gvkOf(o Object) schema.GroupVersionKind {
-	if o.Obj != nil {
-		return o.Obj.GroupVersionKind()
-	}
-	return o.gvk
-}

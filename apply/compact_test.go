@@ -55,7 +55,7 @@ func TestCompact(t *testing.T) {
 func TestCompactKeepsWhatDoesNotEncode(t *testing.T) {
 	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": map[string]any{"f": func() {}}}}
 	o, err := Object{Obj: u}.compact()
-	if err == nil || o.Obj != u || o.json != nil {
+	if err == nil || o.Obj != u || o.compacted != nil {
 		t.Errorf("compact of an object that does not encode: err %v, Obj kept %v", err, o.Obj == u)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 )
 
@@ -124,11 +123,7 @@ type Object struct {
 	// on. Depths are applied in order before waves, each gated on health.
 	Depth int
 
-	// Set by Compact: the object's JSON, and what a plan reads of it.
-	json            []byte
-	gvk             schema.GroupVersionKind
-	name, namespace string
-	hash            string
+	*compacted // set by Compact
 }
 
 // Target is one cluster and the objects it should hold.

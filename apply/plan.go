@@ -122,7 +122,7 @@ func (a *Applier) Plan(ctx context.Context, desired []Object, noPrune []string) 
 // pending, their scope read from the CRD (object.Scopes).
 func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 	scopes := object.ScopesOf(desired, func(o Object) *unstructured.Unstructured {
-		if o.Obj == nil && o.gvk.GroupKind() != object.CRDKind {
+		if o.Obj == nil && (o.compacted == nil || o.gvk.GroupKind() != object.CRDKind) {
 			return nil // not decoded for nothing
 		}
 		return o.object()
@@ -138,10 +138,12 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 			return fmt.Errorf("desired object of %s has no content", o.Source)
 		}
 		o, encErr := o.compact()
-		it := &item{src: o, body: o.json, hash: o.hash, gvk: o.gvk, placement: o.Placement}
-		name, ns := o.name, o.namespace
+		it := &item{src: o, placement: o.Placement}
+		var name, ns string
 		if encErr != nil {
 			it.gvk, name, ns = o.Obj.GroupVersionKind(), o.Obj.GetName(), o.Obj.GetNamespace()
+		} else {
+			it.body, it.hash, it.gvk, name, ns = o.json, o.hash, o.gvk, o.name, o.namespace
 		}
 		mp, ok := mappings[it.gvk]
 		if !ok {
@@ -168,7 +170,7 @@ func (a *Applier) mapDesired(p *Plan, desired []Object) error {
 		switch {
 		case encErr != nil:
 			it.err = cmp.Or(it.err, encErr)
-		case ns != o.namespace:
+		case ns != o.namespace: // compact: no encErr
 			u := it.object() // decoded anew: ours to change
 			u.SetNamespace(ns)
 			if it.body, err = json.Marshal(u.Object); err != nil {

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,25 +20,27 @@ import (
 // resource the resourceVersion of its LIST to watch from.
 type watchState struct {
 	mu      sync.Mutex
-	desired map[object.Key]watched
+	desired []watched // sorted by key: a third of the memory of a map
 	rvs     map[schema.GroupVersionResource]string
 	changed chan struct{} // closed and replaced when rvs changes
 }
 
 // watched is one desired object as the last plan saw it.
 type watched struct {
+	key  object.Key
 	body []byte // compact: decoded only for an event about it
 	hash string
 }
 
 // remember records the plan's desired objects and listed resources.
 func (w *watchState) remember(p *Plan, ls liveSet) {
-	desired := make(map[object.Key]watched, len(p.items))
+	desired := make([]watched, 0, len(p.items))
 	for _, it := range p.items {
 		if it.src.declared() && it.err == nil && !it.pending {
-			desired[it.key] = watched{body: it.body, hash: it.hash}
+			desired = append(desired, watched{key: it.key, body: it.body, hash: it.hash})
 		}
 	}
+	slices.SortFunc(desired, func(a, b watched) int { return object.Compare(a.key, b.key) })
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.desired = desired
@@ -77,15 +80,16 @@ func (w *watchState) drifted(ev watch.Event) bool {
 		return false
 	}
 	w.mu.Lock()
-	d, ok := w.desired[object.KeyOf(u)]
+	desired := w.desired
 	w.mu.Unlock()
+	i, ok := slices.BinarySearchFunc(desired, object.KeyOf(u), func(d watched, k object.Key) int { return object.Compare(d.key, k) })
 	switch {
 	case !ok:
 		return false // not desired (any more): prune is the reconcile's business
 	case ev.Type == watch.Deleted:
 		return true
 	default:
-		return !unchangedJSON(d.body, u, d.hash)
+		return !unchangedJSON(desired[i].body, u, desired[i].hash)
 	}
 }
 
