@@ -2,8 +2,10 @@ package render
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -29,6 +31,12 @@ const maxRepoSize = 1 << 30
 // also images and archives) are empty placeholders, read on first use
 // through an os.Root of the repo, so a repo full of pictures costs their
 // names, not their bytes.
+//
+// A file of plain manifests lets its bytes go once its documents are
+// decoded (release): only a kustomization or a chart reading the same
+// file needs them again, and then they are read again from disk and taken
+// only if they are the bytes decoded the first time, so every read of a
+// file during a render sees one snapshot of it.
 type repo struct {
 	// fs holds the repo with its root at "/"; mem is fs without the
 	// reading of placeholders.
@@ -45,6 +53,15 @@ type repo struct {
 	root *os.Root // the repo on disk, for the files read on first use
 	mu   sync.Mutex
 	lazy map[string]string // placeholder path → its real path below root
+	// released are the files whose bytes were let go, by slash path
+	// relative to the root, with the SHA-256 of those bytes. links are
+	// the real paths below root of the files copied through a symlink;
+	// any other file is at its own path.
+	released map[string][sha256.Size]byte
+	links    map[string]string
+	// unsealed are the files whose copy is their decrypted text, never
+	// released: the disk holds the ciphertext.
+	unsealed map[string]bool
 
 	// dec decrypts SOPS-encrypted manifests; a file is decrypted once, in
 	// the copy, and marked with nonce (see encMarker). encErrs are the
@@ -72,6 +89,7 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	}
 	mem := filesys.MakeFsInMemory()
 	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{},
+		released: map[string][sha256.Size]byte{}, links: map[string]string{}, unsealed: map[string]bool{},
 		nonce: newNonce(), encErrs: map[string]error{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
 		osRoot.Close()
@@ -159,13 +177,16 @@ func (r *repo) copyFile(root, real, rel string) error {
 		r.skipped[rel] = fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), MaxFileSize)
 		return nil
 	}
+	below, err := filepath.Rel(root, real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
 	if !mayHoldManifests(rel) {
-		below, err := filepath.Rel(root, real)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
 		r.lazy[abs(rel)] = below
 		return r.fs.WriteFile(abs(rel), nil)
+	}
+	if filepath.ToSlash(below) != rel {
+		r.links[rel] = below
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
@@ -212,23 +233,77 @@ func (l lazyFS) Open(p string) (filesys.File, error) {
 	return l.FileSystem.Open(p)
 }
 
-// load reads the placeholder at p (an in-memory path) from disk, once.
+// load reads the placeholder at p (an in-memory path) from disk, once,
+// and a released file again.
 func (r *repo) load(p string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	real, ok := r.lazy[path.Clean(p)]
+	p = path.Clean(p)
+	rel := strings.TrimPrefix(p, "/")
+	if sum, ok := r.released[rel]; ok {
+		below, linked := r.links[rel]
+		if !linked {
+			below = filepath.FromSlash(rel)
+		}
+		data, err := r.readBelow(rel, below)
+		if err != nil {
+			return err
+		}
+		if sha256.Sum256(data) != sum {
+			return &Error{File: rel, Err: fmt.Errorf("%w: read again, it is no longer the file read first; the next render reads it anew", ErrChanged)}
+		}
+		delete(r.released, rel)
+		return r.mem.WriteFile(p, data)
+	}
+	real, ok := r.lazy[p]
 	if !ok {
 		return nil
 	}
-	data, err := r.root.ReadFile(real)
+	data, err := r.readBelow(rel, real)
 	if err != nil {
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(p, "/"), err)
+		return err
+	}
+	delete(r.lazy, p)
+	return r.mem.WriteFile(p, data)
+}
+
+// readBelow reads the file at below, a path below the repo's root, of
+// at most MaxFileSize bytes. rel names it in errors.
+func (r *repo) readBelow(rel, below string) ([]byte, error) {
+	f, err := r.root.Open(below)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	if len(data) > MaxFileSize { // it grew since it was listed
-		return &Error{File: strings.TrimPrefix(p, "/"), Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileSize)}
+		return nil, &Error{File: rel, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, max(info.Size(), int64(len(data))), MaxFileSize)}
 	}
-	delete(r.lazy, path.Clean(p))
-	return r.mem.WriteFile(p, data)
+	return data, nil
+}
+
+// release lets the bytes of the manifest file rel go, data being what
+// they were, once its documents are decoded (see repo). A file whose copy
+// is its decrypted text is kept.
+func (r *repo) release(rel string, data []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unsealed[rel] {
+		return nil
+	}
+	// Writing over the file would keep its bytes' array: remove it first.
+	if err := r.mem.RemoveAll(abs(rel)); err != nil {
+		return err
+	}
+	r.released[rel] = sha256.Sum256(data)
+	return r.mem.WriteFile(abs(rel), nil)
 }
 
 // within reports whether target is root or below it.
@@ -326,5 +401,6 @@ func (r *repo) manifest(rel string) ([]byte, error) {
 		r.encErrs[rel] = err
 		return nil, err
 	}
+	r.unsealed[rel] = true
 	return out, r.mem.WriteFile(abs(rel), out)
 }
