@@ -45,7 +45,8 @@ spec: {path: kust, clusterSelector: {}}
 
 // TestReleasedManifestBuildsInKustomization: the files of a placement of
 // manifests let their bytes go once decoded; a kustomization of a later
-// placement that reads them still builds from the same text.
+// placement that reads them, one through a symlink, still builds from the
+// same text.
 func TestReleasedManifestBuildsInKustomization(t *testing.T) {
 	dir := releaseRepo(t)
 	f, err := Render(context.Background(), source.Snapshot{Revision: "r", Dir: dir}, Options{})
@@ -68,9 +69,10 @@ func TestReleasedManifestBuildsInKustomization(t *testing.T) {
 	}
 }
 
-// TestReleaseKeepsOneSnapshot: a released file's bytes leave the copy; a
-// later read gets them again from disk, through a symlink too, but only
-// while they are the bytes released.
+// TestReleaseKeepsOneSnapshot: a released manifest's bytes leave the
+// copy; a later read takes them again from disk, through a symlink too,
+// but only while they are the bytes copied: a file changed on disk since
+// is an error, not a second version of it.
 func TestReleaseKeepsOneSnapshot(t *testing.T) {
 	dir := releaseRepo(t)
 	r, err := loadRepo(context.Background(), dir)
@@ -78,16 +80,21 @@ func TestReleaseKeepsOneSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.close()
+	inMem := func(rel string) int {
+		data, err := r.mem.ReadFile(abs(rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(data)
+	}
 	for _, rel := range []string{"kust/files/cm.yaml", "kust/files/linked.yaml"} {
 		first, err := r.manifest(rel)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.release(rel, first); err != nil {
-			t.Fatal(err)
-		}
-		if held, err := r.mem.ReadFile(abs(rel)); err != nil || len(held) != 0 {
-			t.Errorf("%s: the copy holds %d bytes after its release (err %v), want none", rel, len(held), err)
+		r.release(rel)
+		if h := r.held[rel]; !h.released || h.data != nil || inMem(rel) != 0 {
+			t.Errorf("%s: after its release the copy holds %d bytes apart and %d in the filesystem, want none", rel, len(h.data), inMem(rel))
 		}
 		again, err := r.readFile(rel)
 		if err != nil {
@@ -96,32 +103,39 @@ func TestReleaseKeepsOneSnapshot(t *testing.T) {
 		if !bytes.Equal(again, first) {
 			t.Errorf("%s read again: %q, want %q", rel, again, first)
 		}
+		if n := inMem(rel); n != len(first) {
+			t.Errorf("%s: the filesystem holds %d bytes after a read as kustomize reads, want %d", rel, n, len(first))
+		}
 	}
 
-	// Released again, then changed on disk (as an editor saving mid-render
-	// would): the read fails rather than show a second version.
-	rel := "kust/files/cm.yaml"
-	first, err := r.readFile(rel)
+	// Changed on disk after the copy, as an editor saving mid-render
+	// does: the copy is decoded, and a read after the release fails.
+	r, err = loadRepo(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.release(rel, first); err != nil {
+	defer r.close()
+	rel := "kust/files/cm.yaml"
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: changed}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changed := bytes.Replace(first, []byte("one"), []byte("two"), 1)
-	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), changed, 0o644); err != nil {
-		t.Fatal(err)
+	if got, err := r.manifest(rel); err != nil || !bytes.Contains(got, []byte("a: one")) {
+		t.Fatalf("manifest read before the release: %q, %v; want the copy", got, err)
 	}
-	got, err := r.readFile(rel)
-	if !errors.Is(err, ErrChanged) {
-		t.Fatalf("read of a released file changed on disk: %q, %v; want %v", got, err, ErrChanged)
+	r.release(rel)
+	for what, read := range map[string]func(string) ([]byte, error){"manifest": r.manifest, "readFile": r.readFile} {
+		got, err := read(rel)
+		if !errors.Is(err, ErrChanged) {
+			t.Errorf("%s of a released file changed on disk: %q, %v; want %v", what, got, err, ErrChanged)
+			continue
+		}
+		assertLine(t, err, rel, "changed on disk")
 	}
-	assertLine(t, err, rel, "changed on disk")
 }
 
-// TestFileChangedDuringRender: a file decoded as a manifest and then read
-// by a kustomization of the same render, changed on disk in between, is
-// an error naming it, not two versions of one file.
+// TestFileChangedDuringRender: a file decoded as manifests and then read
+// by a kustomization of the same render, changed on disk since the copy,
+// is an error naming it, not two versions of one file.
 func TestFileChangedDuringRender(t *testing.T) {
 	dir := releaseRepo(t)
 	l, err := Load(context.Background(), source.Snapshot{Revision: "r", Dir: dir})

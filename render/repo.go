@@ -27,16 +27,20 @@ const maxRepoSize = 1 << 30
 // is in it, whichever way a path or a symlink leads there.
 //
 // Only files that can hold manifests (YAML, JSON, kustomization files) are
-// read when the copy is made. The others (a generator's .properties, but
-// also images and archives) are empty placeholders, read on first use
-// through an os.Root of the repo, so a repo full of pictures costs their
-// names, not their bytes.
+// read when the copy is made, and checked (size, alias bombs). The others
+// (a generator's .properties, but also images and archives) are empty
+// placeholders, read on first use through an os.Root of the repo, so a
+// repo full of pictures costs their names, not their bytes.
 //
-// A file of plain manifests lets its bytes go once its documents are
-// decoded (release): only a kustomization or a chart reading the same
-// file needs them again, and then they are read again from disk and taken
-// only if they are the bytes decoded the first time, so every read of a
-// file during a render sees one snapshot of it.
+// A manifest's bytes are held apart from the in-memory filesystem until
+// kustomize (or a chart) reads the file, which moves them into it, or
+// until plainFile has decoded it (release): then only their SHA-256 stays,
+// so that a repo of thousands of manifests is not held twice, as bytes
+// and as documents, for the whole render. A read of a released file takes
+// it again from disk, through the os.Root and the real path found when
+// the copy was made, and only if it is still byte for byte the file
+// copied (else ErrChanged): every read sees one snapshot of a file, the
+// one checked.
 type repo struct {
 	// fs holds the repo with its root at "/"; mem is fs without the
 	// reading of placeholders.
@@ -53,15 +57,11 @@ type repo struct {
 	root *os.Root // the repo on disk, for the files read on first use
 	mu   sync.Mutex
 	lazy map[string]string // placeholder path → its real path below root
-	// released are the files whose bytes were let go, by slash path
-	// relative to the root, with the SHA-256 of those bytes. links are
-	// the real paths below root of the files copied through a symlink;
-	// any other file is at its own path.
-	released map[string][sha256.Size]byte
-	links    map[string]string
-	// unsealed are the files whose copy is their decrypted text, never
-	// released: the disk holds the ciphertext.
-	unsealed map[string]bool
+	// held are the manifests not in the in-memory filesystem, by slash
+	// path relative to the root. links are the real paths below root of
+	// those copied through a symlink; any other file is at its own path.
+	held  map[string]heldFile
+	links map[string]string
 
 	// dec decrypts SOPS-encrypted manifests; a file is decrypted once, in
 	// the copy, and marked with nonce (see encMarker). encErrs are the
@@ -89,7 +89,7 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	}
 	mem := filesys.MakeFsInMemory()
 	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{},
-		released: map[string][sha256.Size]byte{}, links: map[string]string{}, unsealed: map[string]bool{},
+		held: map[string]heldFile{}, links: map[string]string{},
 		nonce: newNonce(), encErrs: map[string]error{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
 		osRoot.Close()
@@ -185,9 +185,6 @@ func (r *repo) copyFile(root, real, rel string) error {
 		r.lazy[abs(rel)] = below
 		return r.fs.WriteFile(abs(rel), nil)
 	}
-	if filepath.ToSlash(below) != rel {
-		r.links[rel] = below
-	}
 	data, err := os.ReadFile(real)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
@@ -196,7 +193,19 @@ func (r *repo) copyFile(root, real, rel string) error {
 		r.skipped[rel] = fmt.Errorf("%w: YAML aliases expand to more than %d values (alias bomb?)", ErrTooLarge, maxAliasValues)
 		return nil
 	}
-	return r.fs.WriteFile(abs(rel), data)
+	if filepath.ToSlash(below) != rel {
+		r.links[rel] = below
+	}
+	r.held[rel] = heldFile{data: data}
+	return r.fs.WriteFile(abs(rel), nil)
+}
+
+// heldFile is a manifest held apart from the in-memory filesystem: its
+// bytes, or once released the SHA-256 of them.
+type heldFile struct {
+	data     []byte
+	released bool
+	sum      [sha256.Size]byte
 }
 
 // mayHoldManifests reports whether render reads a file when it copies the
@@ -233,26 +242,19 @@ func (l lazyFS) Open(p string) (filesys.File, error) {
 	return l.FileSystem.Open(p)
 }
 
-// load reads the placeholder at p (an in-memory path) from disk, once,
-// and a released file again.
+// load puts the file at p (an in-memory path) in the in-memory
+// filesystem, once: a held manifest, or a placeholder read from disk.
 func (r *repo) load(p string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p = path.Clean(p)
 	rel := strings.TrimPrefix(p, "/")
-	if sum, ok := r.released[rel]; ok {
-		below, linked := r.links[rel]
-		if !linked {
-			below = filepath.FromSlash(rel)
-		}
-		data, err := r.readBelow(rel, below)
+	if _, ok := r.held[rel]; ok {
+		data, err := r.heldData(rel)
 		if err != nil {
 			return err
 		}
-		if sha256.Sum256(data) != sum {
-			return &Error{File: rel, Err: fmt.Errorf("%w: read again, it is no longer the file read first; the next render reads it anew", ErrChanged)}
-		}
-		delete(r.released, rel)
+		delete(r.held, rel)
 		return r.mem.WriteFile(p, data)
 	}
 	real, ok := r.lazy[p]
@@ -265,6 +267,27 @@ func (r *repo) load(p string) error {
 	}
 	delete(r.lazy, p)
 	return r.mem.WriteFile(p, data)
+}
+
+// heldData returns the bytes of the held manifest rel, read again from
+// disk when it was released: the bytes copied, or an error. r.mu is held.
+func (r *repo) heldData(rel string) ([]byte, error) {
+	h := r.held[rel]
+	if !h.released {
+		return h.data, nil
+	}
+	below, linked := r.links[rel]
+	if !linked {
+		below = filepath.FromSlash(rel)
+	}
+	data, err := r.readBelow(rel, below)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(data) != h.sum {
+		return nil, &Error{File: rel, Err: fmt.Errorf("%w: it is no longer the file copied when the render began; the next render reads it anew", ErrChanged)}
+	}
+	return data, nil
 }
 
 // readBelow reads the file at below, a path below the repo's root, of
@@ -287,23 +310,6 @@ func (r *repo) readBelow(rel, below string) ([]byte, error) {
 		return nil, &Error{File: rel, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, max(info.Size(), int64(len(data))), MaxFileSize)}
 	}
 	return data, nil
-}
-
-// release lets the bytes of the manifest file rel go, data being what
-// they were, once its documents are decoded (see repo). A file whose copy
-// is its decrypted text is kept.
-func (r *repo) release(rel string, data []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.unsealed[rel] {
-		return nil
-	}
-	// Writing over the file would keep its bytes' array: remove it first.
-	if err := r.mem.RemoveAll(abs(rel)); err != nil {
-		return err
-	}
-	r.released[rel] = sha256.Sum256(data)
-	return r.mem.WriteFile(abs(rel), nil)
 }
 
 // within reports whether target is root or below it.
@@ -380,11 +386,33 @@ func (r *repo) readFile(rel string) ([]byte, error) {
 	return r.fs.ReadFile(abs(rel))
 }
 
+// peek is readFile, except that a held manifest stays held. Its bytes
+// are not to be changed.
+func (r *repo) peek(rel string) ([]byte, error) {
+	r.mu.Lock()
+	if _, ok := r.held[rel]; ok {
+		defer r.mu.Unlock()
+		return r.heldData(rel)
+	}
+	r.mu.Unlock()
+	return r.readFile(rel)
+}
+
+// release lets the bytes of the held manifest rel go, once plainFile has
+// decoded it: only their SHA-256 stays (see repo).
+func (r *repo) release(rel string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.held[rel]; ok && !h.released {
+		r.held[rel] = heldFile{released: true, sum: sha256.Sum256(h.data)}
+	}
+}
+
 // manifest reads a manifest file, decrypted when it is SOPS-encrypted:
 // the decrypted text replaces the file in the copy (never on disk), so
-// that kustomize reads it too.
+// that kustomize reads it too. A held file stays held.
 func (r *repo) manifest(rel string) ([]byte, error) {
-	data, err := r.readFile(rel)
+	data, err := r.peek(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -401,6 +429,6 @@ func (r *repo) manifest(rel string) ([]byte, error) {
 		r.encErrs[rel] = err
 		return nil, err
 	}
-	r.unsealed[rel] = true
+	delete(r.held, rel)
 	return out, r.mem.WriteFile(abs(rel), out)
 }
