@@ -60,7 +60,7 @@ type repo struct {
 	// held are the manifests not in the in-memory filesystem, by slash
 	// path relative to the root. links are the real paths below root of
 	// those copied through a symlink; any other file is at its own path.
-	held  map[string]heldFile
+	held  map[string]*heldFile
 	links map[string]string
 
 	// dec decrypts SOPS-encrypted manifests; a file is decrypted once, in
@@ -89,7 +89,7 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	}
 	mem := filesys.MakeFsInMemory()
 	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{},
-		held: map[string]heldFile{}, links: map[string]string{},
+		held: map[string]*heldFile{}, links: map[string]string{},
 		nonce: newNonce(), encErrs: map[string]error{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
 		osRoot.Close()
@@ -196,7 +196,7 @@ func (r *repo) copyFile(root, real, rel string) error {
 	if filepath.ToSlash(below) != rel {
 		r.links[rel] = below
 	}
-	r.held[rel] = heldFile{data: data}
+	r.held[rel] = &heldFile{data: data}
 	return r.fs.WriteFile(abs(rel), nil)
 }
 
@@ -404,7 +404,7 @@ func (r *repo) release(rel string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if h, ok := r.held[rel]; ok && !h.released {
-		r.held[rel] = heldFile{released: true, sum: sha256.Sum256(h.data)}
+		*h = heldFile{released: true, sum: sha256.Sum256(h.data)}
 	}
 }
 
