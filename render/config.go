@@ -77,9 +77,12 @@ func loadConfig(r *repo, dir string) (*config, error) {
 		if !isConfigFile(f) {
 			continue
 		}
-		data, err := r.readFile(f)
+		data, err := r.peek(f)
 		if err != nil {
-			errs = append(errs, &Error{File: f, Err: err})
+			if located := (*Error)(nil); !errors.As(err, &located) {
+				err = &Error{File: f, Err: err}
+			}
+			errs = append(errs, err)
 			continue
 		}
 		if !mayHoldMCP(data) {

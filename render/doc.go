@@ -20,9 +20,13 @@
 //
 // The repo is copied into memory first (without .git) and everything,
 // kustomize included, reads that copy: a path or symlink that leaves the
-// repo finds nothing. Symlinks are followed only while they stay inside the
-// repo. Files over MaxFileSize are not read; a manifest among them is an
-// error. A Placement path is a directory with a kustomization (built with
+// repo finds nothing. Symlinks are followed only while they stay inside
+// the repo. Of a file of manifests the copy keeps only the SHA-256 once
+// it is decoded: a kustomization or chart that reads it too gets it again
+// from disk, only if it is byte for byte the file copied (else
+// ErrChanged), so a render never sees two versions of a file. Files over
+// MaxFileSize are not read; a manifest among them is an error. A
+// Placement path is a directory with a kustomization (built with
 // kustomize's krusty, plugins off, remote bases and URLs refused), a
 // directory of manifests (*.yaml, *.yml, *.json, recursively; a
 // subdirectory with a kustomization is built as one unit) or one manifest

@@ -39,6 +39,9 @@ var (
 	ErrChart = errors.New("helm chart")
 	// ErrNoKey: none of the operator's age keys decrypts a file.
 	ErrNoKey = errors.New("no age key of the operator decrypts it")
+	// ErrChanged: a file of the repo changed on disk between two reads
+	// of one render; the next render reads it anew.
+	ErrChanged = errors.New("changed on disk during the render")
 )
 
 // Error is one problem, located: "file:line: cluster c: placement p: err".

@@ -134,6 +134,7 @@ func (r *repo) plainFile(file string) ([]doc, error) {
 		return nil, &Error{File: file, Err: err}
 	}
 	docs, err := decodeFile(file, data)
+	r.release(file)
 	out := docs[:0]
 	for _, d := range docs {
 		if d.enc = takeMark(&d, r.nonce); d.enc != "" {

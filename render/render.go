@@ -90,7 +90,12 @@ func (l *Loaded) Render(ctx context.Context, opts Options) (*Fleet, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	in := &clusterInputs{docs: docs, charts: charts, loadErrs: loadErrs, cache: newChartCache(crds), opts: opts}
+	in := &clusterInputs{docs: docs, charts: charts, loadErrs: loadErrs, cache: newChartCache(crds), opts: opts, left: map[string]int{}}
+	for _, cl := range clusters {
+		for _, p := range cfg.placementsOf(cl.Name) {
+			in.left[p.Name]++
+		}
+	}
 	for _, cl := range clusters {
 		f.Clusters = append(f.Clusters, renderCluster(ctx, cl, cfg.placementsOf(cl.Name), in))
 	}
@@ -164,6 +169,9 @@ type clusterInputs struct {
 	loadErrs map[string]error
 	cache    *chartCache
 	opts     Options
+	// left counts, by placement, the clusters still to render it: the
+	// last one takes the maps of the documents (materialize).
+	left map[string]int
 }
 
 // renderCluster computes one cluster's objects from the documents of its
@@ -177,7 +185,10 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 	}
 	substs := make(map[string]*scope, len(ps))
 	docs := make(map[string][]doc, len(ps))
+	last := make(map[string]bool, len(ps))
 	for _, p := range ps {
+		in.left[p.Name]--
+		last[p.Name] = in.left[p.Name] == 0 && in.charts[p.Name] == nil
 		sc := &scope{cluster: cl.Name, labels: cl.Labels, vars: maps.Clone(p.Vars)}
 		if sc.vars == nil {
 			sc.vars = map[string]string{}
@@ -204,7 +215,7 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 	if err := opts.Limits.checkSize(n, size); err != nil {
 		return ClusterState{Cluster: cl, Err: &Error{Cluster: cl.Name, Err: err}}
 	}
-	var objs []Object
+	objs := make([]Object, 0, n)
 	for _, p := range ps {
 		if p.err != nil {
 			errs = append(errs, locate(p.err, cl.Name, p.Name))
@@ -219,7 +230,7 @@ func renderCluster(ctx context.Context, cl Cluster, ps []*Placement, in *cluster
 			chartRef = p.Chart.ResolvedName + "@" + p.Chart.ResolvedVersion
 		}
 		for _, d := range docs[p.Name] {
-			u, err := materialize(d, sc)
+			u, err := materialize(d, sc, last[p.Name])
 			if err != nil {
 				for _, e := range flatten(err) {
 					errs = append(errs, locate(e, cl.Name, p.Name))
@@ -274,8 +285,12 @@ func locate(err error, cluster, placement string) error {
 // materialize builds a document's object for one cluster, substituting
 // the cluster's references unless the object opts out. A document of an
 // encrypted file is substituted only when it opts in: its decrypted values
-// are taken as written.
-func materialize(d doc, sc *scope) (*unstructured.Unstructured, error) {
+// are taken as written. The last cluster to build the document's object
+// (last) takes the document's maps as they are instead of copying its top
+// level and metadata: the render reads no more of the document than its
+// kind and name after that, and the earlier clusters' copies share only
+// what no one changes.
+func materialize(d doc, sc *scope, last bool) (*unstructured.Unstructured, error) {
 	ann, _, _ := unstructured.NestedStringMap(d.obj, "metadata", "annotations")
 	var obj map[string]any
 	switch v, set := ann[AnnotationSubstitute]; {
@@ -284,7 +299,10 @@ func materialize(d doc, sc *scope) (*unstructured.Unstructured, error) {
 	case v == "disabled" || !d.refs || (d.enc != "" && v != "enabled"):
 		// finish changes only the top level and metadata: the rest is
 		// shared by the clusters of the placement (object.WithMetadata).
-		obj = object.WithMetadata(&unstructured.Unstructured{Object: d.obj}).Object
+		obj = d.obj
+		if !last {
+			obj = object.WithMetadata(&unstructured.Unstructured{Object: d.obj}).Object
+		}
 	default:
 		c := converter{file: d.file, budget: maxValues, subst: sc.substitute}
 		if d.line == 0 {

@@ -2,8 +2,10 @@ package render
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -25,10 +27,20 @@ const maxRepoSize = 1 << 30
 // is in it, whichever way a path or a symlink leads there.
 //
 // Only files that can hold manifests (YAML, JSON, kustomization files) are
-// read when the copy is made. The others (a generator's .properties, but
-// also images and archives) are empty placeholders, read on first use
-// through an os.Root of the repo, so a repo full of pictures costs their
-// names, not their bytes.
+// read when the copy is made, and checked (size, alias bombs). The others
+// (a generator's .properties, but also images and archives) are empty
+// placeholders, read on first use through an os.Root of the repo, so a
+// repo full of pictures costs their names, not their bytes.
+//
+// A manifest's bytes are held apart from the in-memory filesystem until
+// kustomize (or a chart) reads the file, which moves them into it, or
+// until plainFile has decoded it (release): then only their SHA-256 stays,
+// so that a repo of thousands of manifests is not held twice, as bytes
+// and as documents, for the whole render. A read of a released file takes
+// it again from disk, through the os.Root and the real path found when
+// the copy was made, and only if it is still byte for byte the file
+// copied (else ErrChanged): every read sees one snapshot of a file, the
+// one checked.
 type repo struct {
 	// fs holds the repo with its root at "/"; mem is fs without the
 	// reading of placeholders.
@@ -45,6 +57,11 @@ type repo struct {
 	root *os.Root // the repo on disk, for the files read on first use
 	mu   sync.Mutex
 	lazy map[string]string // placeholder path → its real path below root
+	// held are the manifests not in the in-memory filesystem, by slash
+	// path relative to the root. links are the real paths below root of
+	// those copied through a symlink; any other file is at its own path.
+	held  map[string]*heldFile
+	links map[string]string
 
 	// dec decrypts SOPS-encrypted manifests; a file is decrypted once, in
 	// the copy, and marked with nonce (see encMarker). encErrs are the
@@ -72,6 +89,7 @@ func loadRepo(ctx context.Context, dir string) (*repo, error) {
 	}
 	mem := filesys.MakeFsInMemory()
 	r := &repo{fs: mem, mem: mem, skipped: map[string]error{}, root: osRoot, lazy: map[string]string{},
+		held: map[string]*heldFile{}, links: map[string]string{},
 		nonce: newNonce(), encErrs: map[string]error{}}
 	if err := r.copyDir(ctx, root, root, ".", nil); err != nil {
 		osRoot.Close()
@@ -159,11 +177,11 @@ func (r *repo) copyFile(root, real, rel string) error {
 		r.skipped[rel] = fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), MaxFileSize)
 		return nil
 	}
+	below, err := filepath.Rel(root, real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
 	if !mayHoldManifests(rel) {
-		below, err := filepath.Rel(root, real)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
 		r.lazy[abs(rel)] = below
 		return r.fs.WriteFile(abs(rel), nil)
 	}
@@ -175,7 +193,19 @@ func (r *repo) copyFile(root, real, rel string) error {
 		r.skipped[rel] = fmt.Errorf("%w: YAML aliases expand to more than %d values (alias bomb?)", ErrTooLarge, maxAliasValues)
 		return nil
 	}
-	return r.fs.WriteFile(abs(rel), data)
+	if filepath.ToSlash(below) != rel {
+		r.links[rel] = below
+	}
+	r.held[rel] = &heldFile{data: data}
+	return r.fs.WriteFile(abs(rel), nil)
+}
+
+// heldFile is a manifest held apart from the in-memory filesystem: its
+// bytes, or once released the SHA-256 of them.
+type heldFile struct {
+	data     []byte
+	released bool
+	sum      [sha256.Size]byte
 }
 
 // mayHoldManifests reports whether render reads a file when it copies the
@@ -212,23 +242,74 @@ func (l lazyFS) Open(p string) (filesys.File, error) {
 	return l.FileSystem.Open(p)
 }
 
-// load reads the placeholder at p (an in-memory path) from disk, once.
+// load puts the file at p (an in-memory path) in the in-memory
+// filesystem, once: a held manifest, or a placeholder read from disk.
 func (r *repo) load(p string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	real, ok := r.lazy[path.Clean(p)]
+	p = path.Clean(p)
+	rel := strings.TrimPrefix(p, "/")
+	if _, ok := r.held[rel]; ok {
+		data, err := r.heldData(rel)
+		if err != nil {
+			return err
+		}
+		delete(r.held, rel)
+		return r.mem.WriteFile(p, data)
+	}
+	real, ok := r.lazy[p]
 	if !ok {
 		return nil
 	}
-	data, err := r.root.ReadFile(real)
+	data, err := r.readBelow(rel, real)
 	if err != nil {
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(p, "/"), err)
+		return err
+	}
+	delete(r.lazy, p)
+	return r.mem.WriteFile(p, data)
+}
+
+// heldData returns the bytes of the held manifest rel, read again from
+// disk when it was released: the bytes copied, or an error. r.mu is held.
+func (r *repo) heldData(rel string) ([]byte, error) {
+	h := r.held[rel]
+	if !h.released {
+		return h.data, nil
+	}
+	below, linked := r.links[rel]
+	if !linked {
+		below = filepath.FromSlash(rel)
+	}
+	data, err := r.readBelow(rel, below)
+	if err != nil {
+		return nil, err
+	}
+	if sha256.Sum256(data) != h.sum {
+		return nil, &Error{File: rel, Err: fmt.Errorf("%w: it is no longer the file copied when the render began; the next render reads it anew", ErrChanged)}
+	}
+	return data, nil
+}
+
+// readBelow reads the file at below, a path below the repo's root, of
+// at most MaxFileSize bytes. rel names it in errors.
+func (r *repo) readBelow(rel, below string) ([]byte, error) {
+	f, err := r.root.Open(below)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	if len(data) > MaxFileSize { // it grew since it was listed
-		return &Error{File: strings.TrimPrefix(p, "/"), Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileSize)}
+		return nil, &Error{File: rel, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, max(info.Size(), int64(len(data))), MaxFileSize)}
 	}
-	delete(r.lazy, path.Clean(p))
-	return r.mem.WriteFile(p, data)
+	return data, nil
 }
 
 // within reports whether target is root or below it.
@@ -305,11 +386,33 @@ func (r *repo) readFile(rel string) ([]byte, error) {
 	return r.fs.ReadFile(abs(rel))
 }
 
+// peek is readFile, except that a held manifest stays held. Its bytes
+// are not to be changed.
+func (r *repo) peek(rel string) ([]byte, error) {
+	r.mu.Lock()
+	if _, ok := r.held[rel]; ok {
+		defer r.mu.Unlock()
+		return r.heldData(rel)
+	}
+	r.mu.Unlock()
+	return r.readFile(rel)
+}
+
+// release lets the bytes of the held manifest rel go, once plainFile has
+// decoded it: only their SHA-256 stays (see repo).
+func (r *repo) release(rel string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.held[rel]; ok && !h.released {
+		*h = heldFile{released: true, sum: sha256.Sum256(h.data)}
+	}
+}
+
 // manifest reads a manifest file, decrypted when it is SOPS-encrypted:
 // the decrypted text replaces the file in the copy (never on disk), so
-// that kustomize reads it too.
+// that kustomize reads it too. A held file stays held.
 func (r *repo) manifest(rel string) ([]byte, error) {
-	data, err := r.readFile(rel)
+	data, err := r.peek(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -326,5 +429,6 @@ func (r *repo) manifest(rel string) ([]byte, error) {
 		r.encErrs[rel] = err
 		return nil, err
 	}
+	delete(r.held, rel)
 	return out, r.mem.WriteFile(abs(rel), out)
 }
