@@ -15,13 +15,9 @@ import (
 	"mcp.dev/mcp/source"
 )
 
-// releaseRepo places kust/files as plain manifests (placement a-plain)
-// and kust, whose kustomization reads the same files, one of them through
-// a symlink (placement b-kust).
-func releaseRepo(t *testing.T) string {
-	t.Helper()
-	dir := writeRepo(t, map[string]string{
-		"mcp.yaml": `apiVersion: mcp.dev/v1alpha1
+// plainAndKustomized places kust/files as plain manifests (placement
+// a-plain) and kust, a kustomization (placement b-kust), on cluster c1.
+const plainAndKustomized = `apiVersion: mcp.dev/v1alpha1
 kind: Cluster
 metadata: {name: c1}
 ---
@@ -34,7 +30,15 @@ apiVersion: mcp.dev/v1alpha1
 kind: Placement
 metadata: {name: b-kust}
 spec: {path: kust, clusterSelector: {}}
-`,
+`
+
+// releaseRepo places kust/files as plain manifests (placement a-plain)
+// and kust, whose kustomization reads the same files, one of them through
+// a symlink (placement b-kust).
+func releaseRepo(t *testing.T) string {
+	t.Helper()
+	dir := writeRepo(t, map[string]string{
+		"mcp.yaml":                plainAndKustomized,
 		"kust/kustomization.yaml": "resources: [files/cm.yaml, files/linked.yaml]\nnamePrefix: k-\n",
 		"kust/files/cm.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: one}\n",
 		"shared/real.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: linked}\ndata: {b: two}\n",
@@ -164,20 +168,7 @@ func TestFileChangedDuringRender(t *testing.T) {
 func TestDecryptedManifestIsKept(t *testing.T) {
 	id := sopstest.NewIdentity(t)
 	dir := writeRepo(t, map[string]string{
-		"mcp.yaml": `apiVersion: mcp.dev/v1alpha1
-kind: Cluster
-metadata: {name: c1}
----
-apiVersion: mcp.dev/v1alpha1
-kind: Placement
-metadata: {name: a-plain}
-spec: {path: kust/files, clusterSelector: {}}
----
-apiVersion: mcp.dev/v1alpha1
-kind: Placement
-metadata: {name: b-kust}
-spec: {path: kust, clusterSelector: {}}
-`,
+		"mcp.yaml":                plainAndKustomized,
 		"kust/kustomization.yaml": "resources: [files/s.yaml]\nnamePrefix: k-\n",
 		"kust/files/s.yaml": string(sopstest.Encrypt(t, "s.yaml",
 			[]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {user: admin}\n"), id.Recipient().String())),
