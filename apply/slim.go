@@ -1,9 +1,6 @@
 package apply
 
 import (
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -72,22 +69,17 @@ func (s *slimmer) slim(u *unstructured.Unstructured) *unstructured.Unstructured 
 	label := object.Label(u, object.ManagedByLabel)
 	meta, _ := u.Object["metadata"].(map[string]any)
 	all, _ := meta["annotations"].(map[string]any)
-	ann := map[string]any{}
+	ann := map[string]string{}
 	for k, v := range all {
 		if str, ok := v.(string); ok && strings.HasPrefix(k, "mcp.dev/") && k != AppliedHashAnnotation {
 			ann[k] = str
 		}
 	}
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
-	var b strings.Builder // each string with its length: no two contents alike
-	for _, str := range append([]string{apiVersion, kind, label}, flatten(ann)...) {
-		b.WriteString(strconv.Itoa(len(str)))
-		b.WriteByte(':')
-		b.WriteString(str)
-	}
+	key := object.ContentKey(append([]string{apiVersion, kind, label}, object.SortedPairs(ann)...)...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.copies[b.String()]; ok {
+	if c, ok := s.copies[key]; ok {
 		return c
 	}
 	md := map[string]any{}
@@ -95,20 +87,15 @@ func (s *slimmer) slim(u *unstructured.Unstructured) *unstructured.Unstructured 
 		md["labels"] = map[string]any{object.ManagedByLabel: label}
 	}
 	if len(ann) > 0 {
-		md["annotations"] = ann
+		annotations := make(map[string]any, len(ann))
+		for k, v := range ann {
+			annotations[k] = v
+		}
+		md["annotations"] = annotations
 	}
 	c := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}}
-	s.copies[b.String()] = c
+	s.copies[key] = c
 	return c
-}
-
-// flatten lists m's keys and values, in key order.
-func flatten(m map[string]any) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, k, m[k].(string))
-	}
-	return out
 }
 
 // seenOf is the verdict on an object an apply returned; nil for none.

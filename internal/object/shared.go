@@ -23,17 +23,10 @@ type SharedMaps struct {
 
 // Get returns the map holding m's entries.
 func (s *SharedMaps) Get(m map[string]string) map[string]any {
-	var b strings.Builder // each string with its length: no two contents alike
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		for _, s := range []string{k, m[k]} {
-			b.WriteString(strconv.Itoa(len(s)))
-			b.WriteByte(':')
-			b.WriteString(s)
-		}
-	}
+	key := ContentKey(SortedPairs(m)...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if out, ok := s.maps[b.String()]; ok {
+	if out, ok := s.maps[key]; ok {
 		return out
 	}
 	out := make(map[string]any, len(m))
@@ -43,6 +36,27 @@ func (s *SharedMaps) Get(m map[string]string) map[string]any {
 	if s.maps == nil {
 		s.maps = map[string]map[string]any{}
 	}
-	s.maps[b.String()] = out
+	s.maps[key] = out
+	return out
+}
+
+// ContentKey joins strs into a key that no other list of strings joins
+// into: each string with its length before it.
+func ContentKey(strs ...string) string {
+	var b strings.Builder
+	for _, s := range strs {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// SortedPairs lists m's keys and values, in key order.
+func SortedPairs(m map[string]string) []string {
+	out := make([]string, 0, 2*len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k, m[k])
+	}
 	return out
 }

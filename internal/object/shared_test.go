@@ -55,3 +55,20 @@ func TestSharedMapsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestContentKey: lists of strings that differ never share a key, however
+// their strings would run together.
+func TestContentKey(t *testing.T) {
+	lists := [][]string{{}, {""}, {"", ""}, {"ab"}, {"a", "b"}, {"a:b"}, {"1:a"}, {"a", "1:b"}}
+	seen := map[string][]string{}
+	for _, l := range lists {
+		k := ContentKey(l...)
+		if other, ok := seen[k]; ok {
+			t.Errorf("%q and %q share the key %q", other, l, k)
+		}
+		seen[k] = l
+	}
+	if ContentKey("a", "b") != ContentKey("a", "b") {
+		t.Errorf("one list, two keys")
+	}
+}
