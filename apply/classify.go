@@ -79,7 +79,7 @@ func needOf(it *item, inv inventory, newNamespaces map[string]bool, opts Options
 	case adopting(it, inv):
 		// Never the fast path: the plan must say that applying takes it over.
 		return needAdopt
-	case it.live != nil && !opts.NoFastPath && (it.verdict != nil || unchangedJSON(it.body, it.live, it.hash)):
+	case it.live != nil && !opts.NoFastPath && (it.verdict != nil || unchanged(it.body, it.live, it.hash)):
 		// A verdict: the LIST found it unchanged and kept it slim.
 		return needUnchanged
 	}

@@ -61,7 +61,8 @@ func (o Object) object() *unstructured.Unstructured {
 	return decodeJSON(o.json)
 }
 
-// hashOf is the applied hash of an object's JSON.
+// hashOf is the applied hash (AppliedHashAnnotation) of an object's
+// JSON: encoding/json sorts map keys, so the hash is stable.
 func hashOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
@@ -79,15 +80,10 @@ func decodeJSON(b []byte) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: m}
 }
 
-// mayHold reports whether the JSON of an object may hold annotation key:
-// when it does not, reading the annotation needs no decoding.
-func mayHold(b []byte, key string) bool {
-	return bytes.Contains(b, []byte(`"`+key+`"`))
-}
-
-// desiredAnnotation is an annotation of an item's desired object.
+// desiredAnnotation is an annotation of an item's desired object, read
+// without decoding it when its JSON cannot hold the key.
 func (it *item) desiredAnnotation(key string) string {
-	if !mayHold(it.body, key) {
+	if !bytes.Contains(it.body, []byte(`"`+key+`"`)) {
 		return ""
 	}
 	return object.Annotation(it.object(), key)

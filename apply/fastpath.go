@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"encoding/json"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"mcp.dev/mcp/diff"
@@ -14,17 +12,6 @@ import (
 // object, and holds every desired field with an equal value, is unchanged
 // without asking the server for a dry-run.
 const AppliedHashAnnotation = "mcp.dev/applied-hash"
-
-// appliedHash hashes the desired object as rendered, before the hash
-// annotation is added: the hash of its JSON (Object.Compact).
-// encoding/json sorts map keys, so the hash is stable.
-func appliedHash(u *unstructured.Unstructured) (string, error) {
-	b, err := json.Marshal(u.Object)
-	if err != nil {
-		return "", err
-	}
-	return hashOf(b), nil
-}
 
 // withHash returns a copy of desired carrying the applied-hash annotation.
 func withHash(desired *unstructured.Unstructured, hash string) *unstructured.Unstructured {
@@ -61,17 +48,10 @@ func stripHash(u *unstructured.Unstructured) *unstructured.Unstructured {
 // unchanged is the fast path: live was applied from this very desired
 // object (same hash) and still holds every desired field with an equal
 // value. Fields the server added (defaults, status, clusterIP) and fields
-// of other managers do not matter; a field changed by hand does.
-func unchanged(desired, live *unstructured.Unstructured, hash string) bool {
-	if object.Annotation(live, AppliedHashAnnotation) != hash {
-		return false
-	}
-	return contains(live, desired)
-}
-
-// unchangedJSON is unchanged of a compact desired object (Object.Compact),
-// decoded only when live carries its hash.
-func unchangedJSON(desired []byte, live *unstructured.Unstructured, hash string) bool {
+// of other managers do not matter; a field changed by hand does. The
+// desired object is compact (Object.Compact), decoded only when live
+// carries its hash.
+func unchanged(desired []byte, live *unstructured.Unstructured, hash string) bool {
 	if object.Annotation(live, AppliedHashAnnotation) != hash {
 		return false
 	}

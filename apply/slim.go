@@ -50,7 +50,7 @@ func (s *slimmer) keep(u *unstructured.Unstructured) *unstructured.Unstructured 
 		return u
 	}
 	it := s.desired[object.KeyOf(u)]
-	if it == nil || !unchangedJSON(it.body, u, it.hash) {
+	if it == nil || !unchanged(it.body, u, it.hash) {
 		return u
 	}
 	v := healthOf(u)

@@ -89,7 +89,7 @@ func (w *watchState) drifted(ev watch.Event) bool {
 	case ev.Type == watch.Deleted:
 		return true
 	default:
-		return !unchangedJSON(desired[i].body, u, desired[i].hash)
+		return !unchanged(desired[i].body, u, desired[i].hash)
 	}
 }
 
